@@ -1,0 +1,49 @@
+# Guichet Francisation — the two commands: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+FLASK := $(VENV)/bin/flask --app run
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench translations setup db demo worker lint clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+setup: $(STAMP) compile-translations
+
+compile-translations: $(STAMP)
+	$(VENV)/bin/pybabel compile -f -d translations --statistics
+
+db: setup
+	$(FLASK) db upgrade
+	$(FLASK) seed-roles
+
+demo: db
+	$(FLASK) seed-demo
+
+run: demo
+	$(FLASK) demo-accounts
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: setup
+	$(PY) -m pytest -rs
+
+bench: setup
+	$(PY) -m bench
+
+translations: $(STAMP)
+	$(FLASK) translations
+
+worker: setup
+	$(FLASK) worker
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,90 @@
+"""Application factory: ``create_app(config)`` builds the app in small named steps."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from flask_appbuilder import AppBuilder
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .extensions import csrf, db, migrate
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def create_app(config=None) -> Flask:
+    """Build the Guichet Francisation application for a config class or object."""
+    app = Flask(__name__, instance_path=str(BASE_DIR / "instance"))
+    configure_app(app, config)
+    configure_database(app)
+    with app.app_context():
+        configure_appbuilder(app)
+        configure_i18n(app)
+        configure_views(app)
+    configure_jobs(app)
+    configure_cli(app)
+    return app
+
+
+def configure_app(app: Flask, config) -> None:
+    from config import config_from_env, normalise_database_url
+
+    app.config.from_object(config if config is not None else config_from_env())
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def configure_database(app: Flask) -> None:
+    from . import models  # noqa: F401  (registers every table on the metadata)
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """WAL, foreign keys and a busy timeout on every SQLite connection."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+def configure_appbuilder(app: Flask) -> None:
+    from .views.index import GuichetIndexView
+
+    AppBuilder(app, db.session, indexview=GuichetIndexView, base_template=app.config["FAB_BASE_TEMPLATE"])
+
+
+def configure_i18n(app: Flask) -> None:
+    from . import i18n
+
+    i18n.init_app(app)
+
+
+def configure_views(app: Flask) -> None:
+    from .views import register_views
+
+    register_views(app.appbuilder)
+
+
+def configure_jobs(app: Flask) -> None:
+    from .jobs import init_app as init_jobs
+
+    init_jobs(app)
+
+
+def configure_cli(app: Flask) -> None:
+    from .cli import register_cli
+
+    register_cli(app)

@@ -1,0 +1,103 @@
+"""Command-line commands: roles, demo data, the job worker, translations."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from .extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the project's commands to ``flask``."""
+    for command in (seed_roles, seed_demo, demo_accounts, worker, jobs, translations):
+        app.cli.add_command(command)
+
+
+@click.command("seed-roles")
+@with_appcontext
+def seed_roles() -> None:
+    """Sync FAB permissions and the role matrix declared in app.services.access."""
+    from .services.access import seed_roles as do_seed
+
+    counts = do_seed(current_app.appbuilder)
+    click.echo(f"roles seeded: {counts}")
+
+
+@click.command("seed-demo")
+@click.option("--scale", default=1, show_default=True, type=click.IntRange(1, 200),
+              help="Multiply learners and sections (for benchmarks).")
+@with_appcontext
+def seed_demo(scale: int) -> None:
+    """Load realistic bilingual demo data; running it again changes nothing."""
+    from .services.demo import seed_demo as do_seed
+
+    counts = do_seed(db.session, current_app.appbuilder, scale=scale)
+    click.echo("demo data: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+@click.command("demo-accounts")
+@with_appcontext
+def demo_accounts() -> None:
+    """Print the demo accounts (one per role) and their password."""
+    from .services.demo import DEMO_ACCOUNTS
+
+    password = current_app.config["DEMO_PASSWORD"]
+    click.echo("\nGuichet Francisation — http://127.0.0.1:5000")
+    click.echo("Comptes de démonstration / demo accounts (mot de passe / password: %s)" % password)
+    for account in DEMO_ACCOUNTS:
+        click.echo(f"  {account['role']:<14} {account['username']}")
+    click.echo("")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Run an rq worker on the project's queue (needs REDIS_URL)."""
+    from rq import Worker
+
+    from .jobs import queue
+    from .jobs.requeue import requeue_pending
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.UsageError("REDIS_URL is not set: jobs already run inline after each commit.")
+    click.echo(f"re-queued {requeue_pending(current_app._get_current_object())} pending job(s)")
+    q = queue(current_app)
+    Worker([q], connection=q.connection).work(burst=burst)
+
+
+@click.group("jobs")
+def jobs() -> None:
+    """Inspect and re-queue background jobs."""
+
+
+@jobs.command("requeue")
+@with_appcontext
+def jobs_requeue() -> None:
+    """Push again every job whose push to Redis did not happen (status pending)."""
+    from .jobs.requeue import requeue_pending
+
+    click.echo(f"re-queued {requeue_pending(current_app._get_current_object())} pending job(s)")
+
+
+@click.command("translations")
+def translations() -> None:
+    """Extract, update and compile the message catalogues with pybabel; fails on any error."""
+    pybabel = str(Path(sys.executable).with_name("pybabel"))
+    steps = [
+        [pybabel, "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location",
+         "--sort-output", "-o", "translations/messages.pot", "."],
+        [pybabel, "update", "-i", "translations/messages.pot", "-d", "translations", "--no-fuzzy-matching"],
+        [pybabel, "compile", "-d", "translations", "--statistics"],
+    ]
+    for step in steps:
+        click.echo("$ " + " ".join(step[1:3]))
+        if subprocess.run(step, cwd=ROOT).returncode != 0:
+            raise click.ClickException(f"pybabel {step[1]} failed")

@@ -1,0 +1,84 @@
+"""Language selection: the user's saved choice, then Accept-Language, French by default.
+
+FAB picks the locale from ``/lang/<code>`` (stored in the session) only; we also save that
+choice on the account, restore it at login, and honour ``Accept-Language`` for visitors.
+"""
+from __future__ import annotations
+
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import get_babel, refresh
+from flask_login import current_user, user_logged_in
+
+from .extensions import db
+
+
+def supported_languages() -> list[str]:
+    return list(current_app.config["LANGUAGES"])
+
+
+def select_locale() -> str:
+    """The locale of this request, in order: ?_l_ (FAB API), session, saved preference, browser."""
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context():
+        return default
+    languages = supported_languages()
+    explicit = request.args.get("_l_")
+    if explicit in languages:
+        return explicit
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    saved = saved_language(current_user)
+    if saved:
+        session["locale"] = saved
+        return saved
+    return request.accept_languages.best_match(languages) or default
+
+
+def saved_language(user) -> str | None:
+    from .models import UserPreference
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    pref = db.session.get(UserPreference, user.id)
+    return pref.language.value if pref else None
+
+
+def save_language(user_id: int, code: str) -> None:
+    """Remember a user's interface language on the account."""
+    from .models import Language, UserPreference
+
+    pref = db.session.get(UserPreference, user_id)
+    if pref is None:
+        pref = UserPreference(user_id=user_id)
+        db.session.add(pref)
+    pref.language = Language(code)
+    db.session.commit()
+
+
+def _remember_switch(response):
+    """After FAB's /lang/<code> switch, save the choice on the logged-in account."""
+    if request.endpoint == "LocaleView.index" and response.status_code in (301, 302):
+        code = (request.view_args or {}).get("locale")
+        if code in supported_languages() and current_user.is_authenticated:
+            save_language(current_user.id, code)
+    return response
+
+
+def _restore_on_login(sender, user, **extra) -> None:
+    saved = saved_language(user)
+    if saved:
+        session["locale"] = saved
+        refresh()
+
+
+def init_app(app: Flask) -> None:
+    get_babel(app).locale_selector = select_locale
+    app.after_request(_remember_switch)
+    user_logged_in.connect(_restore_on_login, app)
+
+    @app.context_processor
+    def inject_language():
+        from .models.base import current_language
+
+        return {"current_language": current_language()}

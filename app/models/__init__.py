@@ -1,0 +1,21 @@
+"""The domain model, one module per domain; importing this package registers every table."""
+from .reference import (  # noqa: F401
+    ClientCategory, CourseFormat, Field, ImmigrationStatus, IncomeSupport, Language, PartnerType,
+    Region, Skill,
+)
+from .people import (  # noqa: F401
+    Enterprise, EnterpriseMembership, Learner, Partner, PartnerMembership, Site, Teacher, UserPreference,
+)
+from .catalogue import Course, Delivery, Meeting, Section, SectionStatus, Term, TermClosedDate  # noqa: F401
+from .intake import (  # noqa: F401
+    Application, ApplicationEvent, ApplicationStatus, CapacityDeclaration, Document, DocumentType,
+    EnterpriseRequest, PlacementResult, RequestStatus,
+)
+from .enrolment import Availability, AvailabilityKind, Enrolment, EnrolmentStatus, Plan, PlanItem  # noqa: F401
+from .records import Attendance, ExamResult  # noqa: F401
+from .finance import (  # noqa: F401
+    Allowance, AllowanceKind, AllowanceRule, AllowanceStatus, AllowanceUnit, Payment,
+)
+from .compliance import (  # noqa: F401
+    AccessLog, AuditEvent, CaseNote, DeliveryStatus, Incident, Job, JobStatus, Message, ReportRun,
+)

@@ -1,0 +1,60 @@
+"""Training records: attendance per meeting day and exam results per skill."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Optional
+
+from flask_appbuilder import Model
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .catalogue import Section
+from .enrolment import Enrolment
+from .people import Learner
+from .reference import Skill, db_enum
+
+
+class Attendance(Model):
+    """Hours a learner was present in a section on one day."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (
+        UniqueConstraint("enrolment_id", "day", name="uq_attendance_day"),
+        CheckConstraint("hours_present >= 0 AND hours_present <= hours_scheduled", name="ck_attendance_hours"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id"), index=True)
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    hours_scheduled: Mapped[Decimal] = mapped_column(Numeric(4, 2))
+    hours_present: Mapped[Decimal] = mapped_column(Numeric(4, 2))
+    justified: Mapped[bool] = mapped_column(default=False)
+    recorded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), index=True)
+
+    enrolment: Mapped[Enrolment] = relationship()
+    recorded_by: Mapped[Optional[User]] = relationship(User)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.hours_present}/{self.hours_scheduled}"
+
+
+class ExamResult(Model):
+    """The level obtained by a learner in one skill at an exam."""
+
+    __tablename__ = "exam_result"
+    __table_args__ = (CheckConstraint("level BETWEEN 1 AND 12", name="ck_exam_level"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id"), index=True)
+    section_id: Mapped[Optional[int]] = mapped_column(ForeignKey("section.id"), index=True)
+    skill: Mapped[Skill] = mapped_column(db_enum(Skill, "exam_skill"))
+    level: Mapped[int]
+    passed: Mapped[bool] = mapped_column(default=True)
+    taken_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    evaluator: Mapped[Optional[str]] = mapped_column(String(120))
+
+    learner: Mapped[Learner] = relationship()
+    section: Mapped[Optional[Section]] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.skill.label}: {self.level}"

@@ -1,0 +1,97 @@
+"""Messages to people: rendered in the recipient's language, delivered by a job after commit."""
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+
+from flask import current_app
+from flask_babel import force_locale, lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from ..models import DeliveryStatus, Language, Learner, Message
+from ..models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+# template name -> (subject, body); bodies are str.format templates over the payload.
+TEMPLATES = {
+    "welcome": (
+        _l("Welcome to Guichet Francisation"),
+        _l("Hello {name},\n\nYour account on Guichet Francisation is ready. "
+           "You can now apply for French courses and follow your file online.\n\n"
+           "Francisation Québec"),
+    ),
+    "notice": (
+        _l("A message from Francisation Québec"),
+        _l("Hello {name},\n\n{text}\n\nFrancisation Québec"),
+    ),
+}
+
+
+def render(template: str, language: Language, payload: dict) -> tuple[str, str]:
+    """Subject and body of a template in a language."""
+    subject, body = TEMPLATES[template]
+    with force_locale(language.value):
+        return str(subject).format(**payload), str(body).format(**payload)
+
+
+def send_message(session: Session, *, recipient: str, language: Language, template: str,
+                 payload: dict | None = None, learner: Learner | None = None) -> Message:
+    """Write a message in the caller's transaction; it is delivered after commit."""
+    from ..jobs import enqueue
+
+    payload = dict(payload or {})
+    subject, body = render(template, language, payload)
+    message = Message(recipient=recipient, language=language, template=template, subject=subject,
+                      body=body, payload=payload, learner=learner, status=DeliveryStatus.QUEUED)
+    session.add(message)
+    session.flush()
+    enqueue("deliver_message", session=session, message_id=message.id)
+    return message
+
+
+def send_to_learner(session: Session, learner: Learner, template: str, payload: dict | None = None) -> Message:
+    """A message to a learner, in the learner's preferred language."""
+    payload = {"name": learner.first_name, **(payload or {})}
+    return send_message(session, recipient=learner.email, language=learner.preferred_language,
+                        template=template, payload=payload, learner=learner)
+
+
+def deliver(session: Session, message_id: int) -> DeliveryStatus:
+    """Send one message by SMTP when MAIL_SERVER is set; otherwise keep it in the outbox."""
+    message = session.get(Message, message_id)
+    if message is None or message.status in (DeliveryStatus.SENT, DeliveryStatus.OUTBOX):
+        return message.status if message else DeliveryStatus.FAILED
+    config = current_app.config
+    message.attempts += 1
+    if not config.get("MAIL_SERVER"):
+        message.status = DeliveryStatus.OUTBOX
+        log.info("e-mail kept in the outbox for %s: %s", message.recipient, message.subject)
+        session.commit()
+        return message.status
+    email = EmailMessage()
+    email["From"] = config["MAIL_DEFAULT_SENDER"]
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email["Content-Language"] = message.language.value
+    email.set_content(message.body)
+    try:
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+            smtp.send_message(email)
+    except (OSError, smtplib.SMTPException) as exc:
+        message.status = DeliveryStatus.FAILED
+        message.last_error = str(exc)[:1000]
+        session.commit()
+        raise
+    message.status = DeliveryStatus.SENT
+    message.sent_at = utcnow()
+    session.commit()
+    return message.status
+
+
+__all__ = ["send_message", "send_to_learner", "deliver", "render", "TEMPLATES"]

@@ -1,0 +1,8 @@
+"""View registration: the generated back office and the hand-written pages."""
+from flask_appbuilder import AppBuilder
+
+
+def register_views(appbuilder: AppBuilder) -> None:
+    from .admin import register as register_admin
+
+    register_admin(appbuilder)

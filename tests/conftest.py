@@ -1,0 +1,174 @@
+"""Shared fixtures: one migrated database per engine, real PostgreSQL and Redis.
+
+PostgreSQL is the default engine; ``sqlite_app`` and the ``engine_app`` parameter give SQLite
+too. A missing service skips the tests that need it, with the reason, except under CI=true
+where it is a failure.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from app.extensions import db
+from config import TestConfig
+
+PG_SERVER = os.environ.get("TEST_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+DEMO_PASSWORD = TestConfig.DEMO_PASSWORD
+
+
+def require(available: bool, reason: str) -> None:
+    """Skip with the reason, or fail under CI=true where every service must be there."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def postgres_available() -> tuple[bool, str]:
+    try:
+        engine = create_engine(f"{PG_SERVER}/postgres", connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True, ""
+    except Exception as exc:  # any connection failure means "not available here"
+        return False, f"PostgreSQL not reachable at {PG_SERVER} ({type(exc).__name__})"
+
+
+def redis_available() -> tuple[bool, str]:
+    try:
+        from redis import Redis
+
+        Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+        return True, ""
+    except Exception as exc:
+        return False, f"Redis not reachable at {REDIS_URL} ({type(exc).__name__})"
+
+
+def build_app(database_url: str, **overrides):
+    """A test app on a fresh database: migrated by Alembic, permissions and roles seeded."""
+    from flask_migrate import upgrade
+
+    from app.services.access import seed_roles
+
+    config = type("BoundTestConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+        seed_roles(app.appbuilder)
+        db.session.remove()
+    return app
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    ok, reason = postgres_available()
+    require(ok, reason)
+    name = f"gf_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield f"{PG_SERVER}/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory):
+    return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'guichet.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(pg_url):
+    """The application on PostgreSQL (the default engine of the suite)."""
+    application = build_app(pg_url)
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_app(sqlite_url):
+    application = build_app(sqlite_url)
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session", params=["postgresql", "sqlite"])
+def engine_app(request):
+    """The application on each engine in turn."""
+    return request.getfixturevalue("app" if request.param == "postgresql" else "sqlite_app")
+
+
+def _seeded(application):
+    from app.services.demo import seed_demo
+
+    with application.app_context():
+        if not application.config.get("_DEMO_SEEDED"):
+            seed_demo(db.session, application.appbuilder, scale=1)
+            application.config["_DEMO_SEEDED"] = True
+        db.session.remove()
+    return application
+
+
+@pytest.fixture(scope="session")
+def demo_app(app):
+    """PostgreSQL app with the demo data loaded once for the session."""
+    return _seeded(app)
+
+
+@pytest.fixture(scope="session")
+def demo_sqlite_app(sqlite_app):
+    return _seeded(sqlite_app)
+
+
+@pytest.fixture(scope="session", params=["postgresql", "sqlite"])
+def demo_engine_app(request):
+    """Demo-seeded application on each engine in turn."""
+    return request.getfixturevalue("demo_app" if request.param == "postgresql" else "demo_sqlite_app")
+
+
+@pytest.fixture
+def redis_url():
+    ok, reason = redis_available()
+    require(ok, reason)
+    from redis import Redis
+
+    Redis.from_url(REDIS_URL).flushdb()
+    yield REDIS_URL
+    Redis.from_url(REDIS_URL).flushdb()
+
+
+class Auth:
+    """Log a test client in and out through the real login form."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, username: str, password: str = DEMO_PASSWORD):
+        response = self.client.post("/login/", data={"username": username, "password": password})
+        assert response.status_code in (200, 302), response.status_code
+        return response
+
+    def logout(self):
+        return self.client.get("/logout/")
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
