@@ -65,10 +65,13 @@ def worker(burst: bool) -> None:
 
     from .jobs import queue
     from .jobs.requeue import requeue_pending
+    from .jobs.worker import bind_app
 
     if not current_app.config.get("REDIS_URL"):
         raise click.UsageError("REDIS_URL is not set: jobs already run inline after each commit.")
     click.echo(f"re-queued {requeue_pending(current_app._get_current_object())} pending job(s)")
+    bind_app(current_app._get_current_object())
+    db.engine.dispose()  # each forked work horse opens its own connections
     q = queue(current_app)
     Worker([q], connection=q.connection).work(burst=burst)
 

@@ -14,6 +14,12 @@ log = logging.getLogger(__name__)
 _worker_app: Flask | None = None
 
 
+def bind_app(app: Flask) -> None:
+    """Use this application for the jobs of this worker process (the `flask worker` command)."""
+    global _worker_app
+    _worker_app = app
+
+
 def run_job(job_id: int) -> None:
     """rq entry point: build the app once per worker process, one app context per job."""
     global _worker_app
