@@ -24,7 +24,7 @@ db: setup
 	$(FLASK) seed-roles
 
 demo: db
-	$(FLASK) seed-demo
+	$(FLASK) seed-demo --if-empty
 
 run: demo
 	$(FLASK) demo-accounts

@@ -25,7 +25,8 @@ class Config:
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "false").lower() == "true"
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
-    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Francisation Québec <ne-pas-repondre@francisation.example>")
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "Francisation Québec <ne-pas-repondre@francisation.example>")
 
     # Languages: French is the default and complete; English offered.
     BABEL_DEFAULT_LOCALE = "fr"

@@ -33,10 +33,16 @@ def seed_roles() -> None:
 @click.command("seed-demo")
 @click.option("--scale", default=1, show_default=True, type=click.IntRange(1, 200),
               help="Multiply learners and sections (for benchmarks).")
+@click.option("--if-empty", is_flag=True, help="Only on a database without any region yet (first start).")
 @with_appcontext
-def seed_demo(scale: int) -> None:
+def seed_demo(scale: int, if_empty: bool) -> None:
     """Load realistic bilingual demo data; running it again changes nothing."""
+    from .models import Region
     from .services.demo import seed_demo as do_seed
+
+    if if_empty and db.session.query(Region.id).first() is not None:
+        click.echo("demo data: already loaded")
+        return
 
     counts = do_seed(db.session, current_app.appbuilder, scale=scale)
     click.echo("demo data: " + ", ".join(f"{k}={v}" for k, v in counts.items()))

@@ -8,7 +8,7 @@ context with its own database session, as an rq worker would run it.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
@@ -31,19 +31,19 @@ class Course(Model):
     code: Mapped[str] = mapped_column(String(20), unique=True)
     title_fr: Mapped[str] = mapped_column(String(200))
     title_en: Mapped[str] = mapped_column(String(200))
-    description_fr: Mapped[Optional[str]] = mapped_column(Text)
-    description_en: Mapped[Optional[str]] = mapped_column(Text)
+    description_fr: Mapped[str | None] = mapped_column(Text)
+    description_en: Mapped[str | None] = mapped_column(Text)
     format: Mapped[CourseFormat] = mapped_column(db_enum(CourseFormat, "course_format"), index=True)
     level_min: Mapped[int] = mapped_column(index=True)
     level_max: Mapped[int] = mapped_column(index=True)
     hours_per_week: Mapped[int]
     total_hours: Mapped[int]
     weeks: Mapped[int] = mapped_column(default=11)
-    field_id: Mapped[Optional[int]] = mapped_column(ForeignKey("field.id"), index=True)
+    field_id: Mapped[int | None] = mapped_column(ForeignKey("field.id"), index=True)
     with_tutor: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
 
-    field: Mapped[Optional[Field]] = relationship()
+    field: Mapped[Field | None] = relationship()
     sections: Mapped[list["Section"]] = relationship(back_populates="course")
 
     @property
@@ -98,8 +98,8 @@ class TermClosedDate(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     term_id: Mapped[int] = mapped_column(ForeignKey("term.id", ondelete="CASCADE"), index=True)
     day: Mapped[dt.date] = mapped_column(Date)
-    reason_fr: Mapped[Optional[str]] = mapped_column(String(120))
-    reason_en: Mapped[Optional[str]] = mapped_column(String(120))
+    reason_fr: Mapped[str | None] = mapped_column(String(120))
+    reason_en: Mapped[str | None] = mapped_column(String(120))
 
     term: Mapped[Term] = relationship(back_populates="closed_dates")
 
@@ -162,24 +162,24 @@ class Section(Model):
     code: Mapped[str] = mapped_column(String(30))
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
     term_id: Mapped[int] = mapped_column(ForeignKey("term.id"), index=True)
-    site_id: Mapped[Optional[int]] = mapped_column(ForeignKey("site.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), index=True)
-    teacher_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teacher.id"), index=True)
-    enterprise_id: Mapped[Optional[int]] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    teacher_id: Mapped[int | None] = mapped_column(ForeignKey("teacher.id"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
     capacity: Mapped[int]
     seats_taken: Mapped[int] = mapped_column(default=0)
     status: Mapped[SectionStatus] = mapped_column(db_enum(SectionStatus, "section_status"), default=SectionStatus.OPEN)
     delivery: Mapped[Delivery] = mapped_column(db_enum(Delivery, "delivery"), default=Delivery.IN_PERSON, index=True)
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date] = mapped_column(Date)
-    notes_fr: Mapped[Optional[str]] = mapped_column(String(500))
-    notes_en: Mapped[Optional[str]] = mapped_column(String(500))
+    notes_fr: Mapped[str | None] = mapped_column(String(500))
+    notes_en: Mapped[str | None] = mapped_column(String(500))
 
     course: Mapped[Course] = relationship(back_populates="sections")
     term: Mapped[Term] = relationship(back_populates="sections")
-    site: Mapped[Optional[Site]] = relationship()
+    site: Mapped[Site | None] = relationship()
     partner: Mapped[Partner] = relationship()
-    teacher: Mapped[Optional[Teacher]] = relationship()
+    teacher: Mapped[Teacher | None] = relationship()
     meetings: Mapped[list["Meeting"]] = relationship(
         back_populates="section", cascade="all, delete-orphan", order_by="(Meeting.weekday, Meeting.starts_at)")
     enrolments: Mapped[list["Enrolment"]] = relationship(back_populates="section")
@@ -206,7 +206,7 @@ class Meeting(Model):
     weekday: Mapped[int]
     starts_at: Mapped[dt.time] = mapped_column(Time)
     ends_at: Mapped[dt.time] = mapped_column(Time)
-    room: Mapped[Optional[str]] = mapped_column(String(40))
+    room: Mapped[str | None] = mapped_column(String(40))
 
     section: Mapped[Section] = relationship(back_populates="meetings")
 

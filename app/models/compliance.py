@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
@@ -21,15 +20,15 @@ class CaseNote(Model):
     __tablename__ = "case_note"
     id: Mapped[int] = mapped_column(primary_key=True)
     learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id"), index=True)
-    author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), index=True)
-    partner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("partner.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), index=True)
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), index=True)
     body: Mapped[str] = mapped_column(Text)
-    follow_up_on: Mapped[Optional[dt.date]] = mapped_column(Date, index=True)
+    follow_up_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
     follow_up_done: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     learner: Mapped[Learner] = relationship()
-    author: Mapped[Optional[User]] = relationship(User)
+    author: Mapped[User | None] = relationship(User)
 
     def __str__(self) -> str:
         return self.body[:40]
@@ -69,20 +68,20 @@ class Message(Model):
     __tablename__ = "message"
     id: Mapped[int] = mapped_column(primary_key=True)
     recipient: Mapped[str] = mapped_column(String(320), index=True)
-    learner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("learner.id"), index=True)
+    learner_id: Mapped[int | None] = mapped_column(ForeignKey("learner.id"), index=True)
     language: Mapped[Language] = mapped_column(db_enum(Language, "message_language"))
     template: Mapped[str] = mapped_column(String(60))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
-    payload: Mapped[Optional[dict]] = mapped_column(JSON)
+    payload: Mapped[dict | None] = mapped_column(JSON)
     status: Mapped[DeliveryStatus] = mapped_column(db_enum(DeliveryStatus, "delivery_status"),
                                                    default=DeliveryStatus.QUEUED, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    sent_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
-    learner: Mapped[Optional[Learner]] = relationship()
+    learner: Mapped[Learner | None] = relationship()
 
     def __str__(self) -> str:
         return f"{self.recipient}: {self.subject}"
@@ -96,14 +95,14 @@ class Job(Model):
     task: Mapped[str] = mapped_column(String(80), index=True)
     args: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[JobStatus] = mapped_column(db_enum(JobStatus, "job_status"), default=JobStatus.PENDING, index=True)
-    rq_id: Mapped[Optional[str]] = mapped_column(String(64))
+    rq_id: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(default=0)
     progress: Mapped[int] = mapped_column(default=0)
-    result: Mapped[Optional[dict]] = mapped_column(JSON)
-    error: Mapped[Optional[str]] = mapped_column(Text)
+    result: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    started_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
-    finished_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     def __str__(self) -> str:
         return f"{self.task} #{self.id}"
@@ -116,15 +115,15 @@ class AuditEvent(Model):
     __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), index=True)
     action: Mapped[str] = mapped_column(String(60), index=True)
-    object_type: Mapped[Optional[str]] = mapped_column(String(60))
-    object_id: Mapped[Optional[str]] = mapped_column(String(40))
-    changes: Mapped[Optional[dict]] = mapped_column(JSON)
-    ip: Mapped[Optional[str]] = mapped_column(String(45))
-    reason: Mapped[Optional[str]] = mapped_column(Text)
+    object_type: Mapped[str | None] = mapped_column(String(60))
+    object_id: Mapped[str | None] = mapped_column(String(40))
+    changes: Mapped[dict | None] = mapped_column(JSON)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    reason: Mapped[str | None] = mapped_column(Text)
 
-    actor: Mapped[Optional[User]] = relationship(User)
+    actor: Mapped[User | None] = relationship(User)
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
@@ -136,14 +135,14 @@ class AccessLog(Model):
     __tablename__ = "access_log"
     id: Mapped[int] = mapped_column(primary_key=True)
     learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id"), index=True)
-    viewer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), index=True)
+    viewer_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), index=True)
     role: Mapped[str] = mapped_column(String(40))
-    organisation: Mapped[Optional[str]] = mapped_column(String(160))
+    organisation: Mapped[str | None] = mapped_column(String(160))
     what: Mapped[str] = mapped_column(String(80))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     learner: Mapped[Learner] = relationship()
-    viewer: Mapped[Optional[User]] = relationship(User)
+    viewer: Mapped[User | None] = relationship(User)
 
 
 class Incident(Model):
@@ -152,19 +151,19 @@ class Incident(Model):
     __tablename__ = "incident"
     __table_args__ = (CheckConstraint("people_affected >= 0", name="ck_incident_people"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    occurred_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    occurred_on: Mapped[dt.date | None] = mapped_column(Date)
     discovered_on: Mapped[dt.date] = mapped_column(Date, index=True)
     description: Mapped[str] = mapped_column(Text)
     information_concerned: Mapped[str] = mapped_column(Text)
     people_affected: Mapped[int] = mapped_column(default=0)
     risk_of_serious_injury: Mapped[bool] = mapped_column(default=False)
-    measures_taken: Mapped[Optional[str]] = mapped_column(Text)
-    commission_notified_on: Mapped[Optional[dt.date]] = mapped_column(Date)
-    people_notified_on: Mapped[Optional[dt.date]] = mapped_column(Date)
-    recorded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), index=True)
+    measures_taken: Mapped[str | None] = mapped_column(Text)
+    commission_notified_on: Mapped[dt.date | None] = mapped_column(Date)
+    people_notified_on: Mapped[dt.date | None] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), index=True)
     keep_until: Mapped[dt.date] = mapped_column(Date)
 
-    recorded_by: Mapped[Optional[User]] = relationship(User)
+    recorded_by: Mapped[User | None] = relationship(User)
 
     def __str__(self) -> str:
         return f"#{self.id} {self.discovered_on}"
@@ -176,17 +175,17 @@ class ReportRun(Model):
     __tablename__ = "report_run"
     id: Mapped[int] = mapped_column(primary_key=True)
     report: Mapped[str] = mapped_column(String(60), index=True)
-    parameters: Mapped[Optional[dict]] = mapped_column(JSON)
-    requested_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), index=True)
-    job_id: Mapped[Optional[int]] = mapped_column(ForeignKey("job.id"), index=True)
+    parameters: Mapped[dict | None] = mapped_column(JSON)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), index=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id"), index=True)
     status: Mapped[JobStatus] = mapped_column(db_enum(JobStatus, "report_status"), default=JobStatus.PENDING)
-    output_path: Mapped[Optional[str]] = mapped_column(String(300))
-    rows: Mapped[Optional[int]]
+    output_path: Mapped[str | None] = mapped_column(String(300))
+    rows: Mapped[int | None]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    finished_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
-    requested_by: Mapped[Optional[User]] = relationship(User)
-    job: Mapped[Optional[Job]] = relationship()
+    requested_by: Mapped[User | None] = relationship(User)
+    job: Mapped[Job | None] = relationship()
 
     def __str__(self) -> str:
         return f"{self.report} #{self.id}"

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
@@ -47,12 +46,12 @@ class Enrolment(Model):
     learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id"), index=True)
     section_id: Mapped[int] = mapped_column(ForeignKey("section.id"), index=True)
     status: Mapped[EnrolmentStatus] = mapped_column(db_enum(EnrolmentStatus, "enrolment_status"))
-    position: Mapped[Optional[int]]
-    offer_expires_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
-    reason: Mapped[Optional[str]] = mapped_column(Text)
+    position: Mapped[int | None]
+    offer_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    enrolled_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
-    ended_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    enrolled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     learner: Mapped[Learner] = relationship(back_populates="enrolments")
     section: Mapped[Section] = relationship(back_populates="enrolments")
@@ -98,7 +97,7 @@ class Plan(Model):
     term_id: Mapped[int] = mapped_column(ForeignKey("term.id"), index=True)
     name: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    preferences: Mapped[Optional[str]] = mapped_column(String(200))
+    preferences: Mapped[str | None] = mapped_column(String(200))
 
     learner: Mapped[Learner] = relationship()
     term: Mapped[Term] = relationship()

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Optional
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
@@ -66,10 +65,10 @@ class AllowanceRule(Model):
     unit: Mapped[AllowanceUnit] = mapped_column(db_enum(AllowanceUnit, "rule_unit"))
     amount: Mapped[Decimal] = mapped_column(Money())
     valid_from: Mapped[dt.date] = mapped_column(Date)
-    valid_to: Mapped[Optional[dt.date]] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
     in_person_only: Mapped[bool] = mapped_column(default=False)
-    note_fr: Mapped[Optional[str]] = mapped_column(String(300))
-    note_en: Mapped[Optional[str]] = mapped_column(String(300))
+    note_fr: Mapped[str | None] = mapped_column(String(300))
+    note_en: Mapped[str | None] = mapped_column(String(300))
 
     def __str__(self) -> str:
         return f"{self.kind.label} {self.format.label} {self.amount} $ {self.unit.label}"
@@ -85,7 +84,7 @@ class Payment(Model):
     paid_on: Mapped[dt.date] = mapped_column(Date, index=True)
     amount: Mapped[Decimal] = mapped_column(Money())
     reference: Mapped[str] = mapped_column(String(40), unique=True)
-    batch: Mapped[Optional[str]] = mapped_column(String(40), index=True)
+    batch: Mapped[str | None] = mapped_column(String(40), index=True)
 
     learner: Mapped[Learner] = relationship()
     allowances: Mapped[list["Allowance"]] = relationship(back_populates="payment")
@@ -104,7 +103,7 @@ class Allowance(Model):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id"), index=True)
-    enrolment_id: Mapped[Optional[int]] = mapped_column(ForeignKey("enrolment.id"), index=True)
+    enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolment.id"), index=True)
     period_start: Mapped[dt.date] = mapped_column(Date, index=True)
     period_end: Mapped[dt.date] = mapped_column(Date)
     kind: Mapped[AllowanceKind] = mapped_column(db_enum(AllowanceKind, "allowance_kind"))
@@ -113,17 +112,17 @@ class Allowance(Model):
     amount: Mapped[Decimal] = mapped_column(Money())
     status: Mapped[AllowanceStatus] = mapped_column(db_enum(AllowanceStatus, "allowance_status"),
                                                     default=AllowanceStatus.PENDING, index=True)
-    rule_id: Mapped[Optional[int]] = mapped_column(ForeignKey("allowance_rule.id"), index=True)
-    payment_id: Mapped[Optional[int]] = mapped_column(ForeignKey("payment.id"), index=True)
-    adjusts_id: Mapped[Optional[int]] = mapped_column(ForeignKey("allowance.id"), index=True)
-    note: Mapped[Optional[str]] = mapped_column(Text)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("allowance_rule.id"), index=True)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
+    adjusts_id: Mapped[int | None] = mapped_column(ForeignKey("allowance.id"), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     learner: Mapped[Learner] = relationship()
-    enrolment: Mapped[Optional[Enrolment]] = relationship()
-    rule: Mapped[Optional[AllowanceRule]] = relationship()
-    payment: Mapped[Optional[Payment]] = relationship(back_populates="allowances")
-    adjusts: Mapped[Optional["Allowance"]] = relationship(remote_side=[id])
+    enrolment: Mapped[Enrolment | None] = relationship()
+    rule: Mapped[AllowanceRule | None] = relationship()
+    payment: Mapped[Payment | None] = relationship(back_populates="allowances")
+    adjusts: Mapped[Allowance | None] = relationship(remote_side=[id])
 
     def __str__(self) -> str:
         return f"{self.kind.label} {self.period_start}: {self.amount} $"

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
@@ -47,24 +46,24 @@ class Application(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id"), index=True)
     format_wanted: Mapped[CourseFormat] = mapped_column(db_enum(CourseFormat, "application_format"), index=True)
-    schedule_preferences: Mapped[Optional[dict]] = mapped_column(JSON)
-    region_id: Mapped[Optional[int]] = mapped_column(ForeignKey("region.id"), index=True)
+    schedule_preferences: Mapped[dict | None] = mapped_column(JSON)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
     status: Mapped[ApplicationStatus] = mapped_column(
         db_enum(ApplicationStatus, "application_status"), default=ApplicationStatus.DRAFT)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    submitted_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
-    complete_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
-    decided_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
-    first_course_at: Mapped[Optional[dt.date]] = mapped_column(Date)
-    assigned_agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), index=True)
-    decision_reason: Mapped[Optional[str]] = mapped_column(Text)
-    eligibility: Mapped[Optional[dict]] = mapped_column(JSON)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    complete_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    first_course_at: Mapped[dt.date | None] = mapped_column(Date)
+    assigned_agent_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), index=True)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    eligibility: Mapped[dict | None] = mapped_column(JSON)
     consent_truthful: Mapped[bool] = mapped_column(default=False)
     consent_privacy: Mapped[bool] = mapped_column(default=False)
 
     learner: Mapped[Learner] = relationship(back_populates="applications")
-    region: Mapped[Optional[Region]] = relationship()
-    assigned_agent: Mapped[Optional[User]] = relationship(User)
+    region: Mapped[Region | None] = relationship()
+    assigned_agent: Mapped[User | None] = relationship(User)
     events: Mapped[list["ApplicationEvent"]] = relationship(
         back_populates="application", order_by="ApplicationEvent.at")
     documents: Mapped[list["Document"]] = relationship(back_populates="application")
@@ -79,14 +78,14 @@ class ApplicationEvent(Model):
     __tablename__ = "application_event"
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
-    from_status: Mapped[Optional[ApplicationStatus]] = mapped_column(db_enum(ApplicationStatus, "event_from"))
+    from_status: Mapped[ApplicationStatus | None] = mapped_column(db_enum(ApplicationStatus, "event_from"))
     to_status: Mapped[ApplicationStatus] = mapped_column(db_enum(ApplicationStatus, "event_to"))
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), index=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    note: Mapped[Optional[str]] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
 
     application: Mapped[Application] = relationship(back_populates="events")
-    actor: Mapped[Optional[User]] = relationship(User)
+    actor: Mapped[User | None] = relationship(User)
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}"
@@ -141,15 +140,15 @@ class PlacementResult(Model):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id"), index=True)
-    application_id: Mapped[Optional[int]] = mapped_column(ForeignKey("application.id"), index=True)
-    skill: Mapped[Optional[Skill]] = mapped_column(db_enum(Skill, "placement_skill"))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"), index=True)
+    skill: Mapped[Skill | None] = mapped_column(db_enum(Skill, "placement_skill"))
     level: Mapped[int]
     assessed_on: Mapped[dt.date] = mapped_column(Date)
-    assessor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), index=True)
+    assessor_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), index=True)
 
     learner: Mapped[Learner] = relationship()
-    application: Mapped[Optional[Application]] = relationship()
-    assessor: Mapped[Optional[User]] = relationship(User)
+    application: Mapped[Application | None] = relationship()
+    assessor: Mapped[User | None] = relationship(User)
 
     def __str__(self) -> str:
         return f"{self.skill.label if self.skill else _l('Overall')}: {self.level}"
@@ -185,24 +184,24 @@ class EnterpriseRequest(Model):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
-    requested_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), index=True)
     employees_count: Mapped[int]
     site_address: Mapped[str] = mapped_column(String(250))
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
     format: Mapped[CourseFormat] = mapped_column(db_enum(CourseFormat, "request_format"))
     level_min: Mapped[int]
     level_max: Mapped[int]
-    schedule_notes: Mapped[Optional[str]] = mapped_column(Text)
+    schedule_notes: Mapped[str | None] = mapped_column(Text)
     status: Mapped[RequestStatus] = mapped_column(db_enum(RequestStatus, "request_status"),
                                                   default=RequestStatus.SUBMITTED, index=True)
-    partner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("partner.id"), index=True)
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    assigned_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    assigned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     enterprise: Mapped[Enterprise] = relationship()
-    requested_by: Mapped[Optional[User]] = relationship(User)
+    requested_by: Mapped[User | None] = relationship(User)
     region: Mapped[Region] = relationship()
-    partner: Mapped[Optional[Partner]] = relationship()
+    partner: Mapped[Partner | None] = relationship()
 
     def __str__(self) -> str:
         return f"#{self.id} {self.enterprise.name if self.enterprise else ''}"
@@ -221,20 +220,20 @@ class CapacityDeclaration(Model):
     partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), index=True)
     term_id: Mapped[int] = mapped_column(ForeignKey("term.id"), index=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
-    site_id: Mapped[Optional[int]] = mapped_column(ForeignKey("site.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
     format: Mapped[CourseFormat] = mapped_column(db_enum(CourseFormat, "capacity_format"), index=True)
     level_min: Mapped[int]
     level_max: Mapped[int]
     groups_offered: Mapped[int]
     seats_offered: Mapped[int]
     declared_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    declared_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), index=True)
+    declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), index=True)
 
     partner: Mapped[Partner] = relationship()
     term: Mapped[Term] = relationship()
     region: Mapped[Region] = relationship()
-    site: Mapped[Optional[Site]] = relationship()
-    declared_by: Mapped[Optional[User]] = relationship(User)
+    site: Mapped[Site | None] = relationship()
+    declared_by: Mapped[User | None] = relationship(User)
 
     def __str__(self) -> str:
         return f"{self.partner} — {self.term}: {self.seats_offered}"

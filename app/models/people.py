@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
@@ -39,38 +39,40 @@ class Learner(Model):
     """A person learning French; one-to-one with a login account."""
 
     __tablename__ = "learner"
-    __table_args__ = (CheckConstraint("current_level IS NULL OR current_level BETWEEN 1 AND 12", name="ck_learner_level"),)
+    __table_args__ = (
+        CheckConstraint("current_level IS NULL OR current_level BETWEEN 1 AND 12", name="ck_learner_level"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), unique=True, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), unique=True, index=True)
     file_number: Mapped[str] = mapped_column(String(20), unique=True)
     first_name: Mapped[str] = mapped_column(String(80))
     last_name: Mapped[str] = mapped_column(String(80), index=True)
     email: Mapped[str] = mapped_column(String(320), index=True)
-    phone: Mapped[Optional[str]] = mapped_column(String(30))
+    phone: Mapped[str | None] = mapped_column(String(30))
     birth_date: Mapped[dt.date] = mapped_column(Date)
     category_id: Mapped[int] = mapped_column(ForeignKey("client_category.id"), index=True)
-    status_id: Mapped[Optional[int]] = mapped_column(ForeignKey("immigration_status.id"), index=True)
-    income_support_id: Mapped[Optional[int]] = mapped_column(ForeignKey("income_support.id"), index=True)
-    arrival_date: Mapped[Optional[dt.date]] = mapped_column(Date)
-    region_id: Mapped[Optional[int]] = mapped_column(ForeignKey("region.id"), index=True)
+    status_id: Mapped[int | None] = mapped_column(ForeignKey("immigration_status.id"), index=True)
+    income_support_id: Mapped[int | None] = mapped_column(ForeignKey("income_support.id"), index=True)
+    arrival_date: Mapped[dt.date | None] = mapped_column(Date)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
     living_abroad: Mapped[bool] = mapped_column(default=False)
-    address: Mapped[Optional[str]] = mapped_column(String(250))
-    postal_code: Mapped[Optional[str]] = mapped_column(String(7))
+    address: Mapped[str | None] = mapped_column(String(250))
+    postal_code: Mapped[str | None] = mapped_column(String(7))
     preferred_language: Mapped[Language] = mapped_column(db_enum(Language, "learner_language"), default=Language.FR)
-    current_level: Mapped[Optional[int]]
+    current_level: Mapped[int | None]
     children_in_care: Mapped[int] = mapped_column(default=0)
     consent_data_sharing: Mapped[bool] = mapped_column(default=False)
     consent_employer_progress: Mapped[bool] = mapped_column(default=False)
-    enterprise_id: Mapped[Optional[int]] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    anonymised_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
-    user: Mapped[Optional[User]] = relationship(User)
+    user: Mapped[User | None] = relationship(User)
     category: Mapped[ClientCategory] = relationship()
-    status: Mapped[Optional[ImmigrationStatus]] = relationship()
-    income_support: Mapped[Optional[IncomeSupport]] = relationship()
-    region: Mapped[Optional[Region]] = relationship()
-    enterprise: Mapped[Optional["Enterprise"]] = relationship(back_populates="employees")
+    status: Mapped[ImmigrationStatus | None] = relationship()
+    income_support: Mapped[IncomeSupport | None] = relationship()
+    region: Mapped[Region | None] = relationship()
+    enterprise: Mapped[Enterprise | None] = relationship(back_populates="employees")
     applications: Mapped[list["Application"]] = relationship(back_populates="learner")
     enrolments: Mapped[list["Enrolment"]] = relationship(back_populates="learner")
 
@@ -90,8 +92,8 @@ class Partner(Model):
     name: Mapped[str] = mapped_column(String(160), unique=True)
     type: Mapped[PartnerType] = mapped_column(db_enum(PartnerType, "partner_type"), index=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
-    email: Mapped[Optional[str]] = mapped_column(String(320))
-    phone: Mapped[Optional[str]] = mapped_column(String(30))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(30))
     active: Mapped[bool] = mapped_column(default=True)
 
     region: Mapped[Region] = relationship()
@@ -110,11 +112,11 @@ class Site(Model):
     name: Mapped[str] = mapped_column(String(160))
     address: Mapped[str] = mapped_column(String(250))
     city: Mapped[str] = mapped_column(String(80), index=True)
-    postal_code: Mapped[Optional[str]] = mapped_column(String(7))
+    postal_code: Mapped[str | None] = mapped_column(String(7))
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
     accessible: Mapped[bool] = mapped_column(default=True)
-    accessibility_notes_fr: Mapped[Optional[str]] = mapped_column(String(300))
-    accessibility_notes_en: Mapped[Optional[str]] = mapped_column(String(300))
+    accessibility_notes_fr: Mapped[str | None] = mapped_column(String(300))
+    accessibility_notes_en: Mapped[str | None] = mapped_column(String(300))
 
     partner: Mapped[Partner] = relationship(back_populates="sites")
     region: Mapped[Region] = relationship()
@@ -131,7 +133,7 @@ class PartnerMembership(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"), index=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), index=True)
-    job_title: Mapped[Optional[str]] = mapped_column(String(120))
+    job_title: Mapped[str | None] = mapped_column(String(120))
 
     user: Mapped[User] = relationship(User)
     partner: Mapped[Partner] = relationship()
@@ -148,9 +150,9 @@ class Enterprise(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     neq: Mapped[str] = mapped_column(String(10), unique=True)
     name: Mapped[str] = mapped_column(String(160), index=True)
-    address: Mapped[Optional[str]] = mapped_column(String(250))
+    address: Mapped[str | None] = mapped_column(String(250))
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
-    employee_count: Mapped[Optional[int]]
+    employee_count: Mapped[int | None]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     region: Mapped[Region] = relationship()
@@ -175,7 +177,7 @@ class EnterpriseMembership(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"), index=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
-    job_title: Mapped[Optional[str]] = mapped_column(String(120))
+    job_title: Mapped[str | None] = mapped_column(String(120))
 
     user: Mapped[User] = relationship(User)
     enterprise: Mapped[Enterprise] = relationship()
@@ -192,9 +194,9 @@ class Teacher(Model):
     partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), index=True)
     first_name: Mapped[str] = mapped_column(String(80))
     last_name: Mapped[str] = mapped_column(String(80))
-    email: Mapped[Optional[str]] = mapped_column(String(320))
-    bio_fr: Mapped[Optional[str]] = mapped_column(Text)
-    bio_en: Mapped[Optional[str]] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(String(320))
+    bio_fr: Mapped[str | None] = mapped_column(Text)
+    bio_en: Mapped[str | None] = mapped_column(Text)
 
     partner: Mapped[Partner] = relationship()
 

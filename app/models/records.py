@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Optional
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
@@ -30,10 +29,10 @@ class Attendance(Model):
     hours_scheduled: Mapped[Decimal] = mapped_column(Numeric(4, 2))
     hours_present: Mapped[Decimal] = mapped_column(Numeric(4, 2))
     justified: Mapped[bool] = mapped_column(default=False)
-    recorded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), index=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), index=True)
 
     enrolment: Mapped[Enrolment] = relationship()
-    recorded_by: Mapped[Optional[User]] = relationship(User)
+    recorded_by: Mapped[User | None] = relationship(User)
 
     def __str__(self) -> str:
         return f"{self.day}: {self.hours_present}/{self.hours_scheduled}"
@@ -46,15 +45,15 @@ class ExamResult(Model):
     __table_args__ = (CheckConstraint("level BETWEEN 1 AND 12", name="ck_exam_level"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id"), index=True)
-    section_id: Mapped[Optional[int]] = mapped_column(ForeignKey("section.id"), index=True)
+    section_id: Mapped[int | None] = mapped_column(ForeignKey("section.id"), index=True)
     skill: Mapped[Skill] = mapped_column(db_enum(Skill, "exam_skill"))
     level: Mapped[int]
     passed: Mapped[bool] = mapped_column(default=True)
     taken_on: Mapped[dt.date] = mapped_column(Date, index=True)
-    evaluator: Mapped[Optional[str]] = mapped_column(String(120))
+    evaluator: Mapped[str | None] = mapped_column(String(120))
 
     learner: Mapped[Learner] = relationship()
-    section: Mapped[Optional[Section]] = relationship()
+    section: Mapped[Section | None] = relationship()
 
     def __str__(self) -> str:
         return f"{self.skill.label}: {self.level}"

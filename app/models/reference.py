@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import enum
-from typing import Optional
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
@@ -114,8 +113,8 @@ class ClientCategory(BilingualNamed, Model):
 
     __tablename__ = "client_category"
     id: Mapped[int] = mapped_column(primary_key=True)
-    description_fr: Mapped[Optional[str]] = mapped_column(String(500))
-    description_en: Mapped[Optional[str]] = mapped_column(String(500))
+    description_fr: Mapped[str | None] = mapped_column(String(500))
+    description_en: Mapped[str | None] = mapped_column(String(500))
 
 
 class ImmigrationStatus(BilingualNamed, Model):

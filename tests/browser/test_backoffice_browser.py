@@ -1,0 +1,38 @@
+"""A staff member logs in, works in French, switches to English — in a real Chromium."""
+import pytest
+
+from tests.conftest import DEMO_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def login(page, live_server, username):
+    page.goto(f"{live_server}/login/")
+    page.fill("#username", username)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_agent_works_in_french_then_switches_to_english(page, live_server):
+    page.goto(live_server + "/")
+    assert page.get_attribute("html", "lang") == "fr"
+    login(page, live_server, "agent")
+    assert page.get_attribute("html", "lang") == "fr"
+    assert page.locator("text=Déconnexion").count() >= 1
+    page.click("a[hreflang=en]")
+    page.wait_for_load_state()
+    assert page.get_attribute("html", "lang") == "en"
+    assert page.locator("text=Logout").count() >= 1
+    # the choice is saved on the account: it survives a new login
+    page.goto(f"{live_server}/logout/")
+    login(page, live_server, "agent")
+    assert page.get_attribute("html", "lang") == "en"
+    page.goto(f"{live_server}/lang/fr")
+
+
+def test_learner_sees_no_back_office_menu(page, live_server):
+    login(page, live_server, "learner")
+    assert page.get_attribute("html", "lang") == "fr"
+    for category in ("Catalogue", "Clientèle", "Admission", "Finances", "Sécurité"):
+        assert page.locator(f"nav >> text={category}").count() == 0
