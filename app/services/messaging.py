@@ -22,6 +22,40 @@ TEMPLATES = {
            "You can now apply for French courses and follow your file online.\n\n"
            "Francisation Québec"),
     ),
+    "enrolled": (
+        _l("Your registration is confirmed: {course}"),
+        _l("Hello {name},\n\nYou have a seat in section {section} of {course}.\n\nFrancisation Québec"),
+    ),
+    "waitlisted": (
+        _l("You are on the waiting list: {course}"),
+        _l("Hello {name},\n\nSection {section} of {course} is full. You are number {position} on its "
+           "waiting list; we will write to you as soon as a seat is yours.\n\nFrancisation Québec"),
+    ),
+    "promoted": (
+        _l("A seat is yours: {course}"),
+        _l("Hello {name},\n\nA seat became free in section {section} of {course}: you are now registered."
+           "\n\nFrancisation Québec"),
+    ),
+    "offered": (
+        _l("A seat is offered to you: {course}"),
+        _l("Hello {name},\n\nA seat became free in section {section} of {course}. Accept it in your file "
+           "before {expires}; after that it goes to the next person in line.\n\nFrancisation Québec"),
+    ),
+    "offer_expired": (
+        _l("Your seat offer has expired: {course}"),
+        _l("Hello {name},\n\nThe seat offered to you in section {section} of {course} was not accepted "
+           "in time and has gone to the next person in line.\n\nFrancisation Québec"),
+    ),
+    "dropped": (
+        _l("You have left a course: {course}"),
+        _l("Hello {name},\n\nYou are no longer registered in section {section} of {course}."
+           "\n\nFrancisation Québec"),
+    ),
+    "swapped": (
+        _l("Your section has changed: {course}"),
+        _l("Hello {name},\n\nYou are now registered in section {section} of {course}; your previous "
+           "seat was released.\n\nFrancisation Québec"),
+    ),
     "notice": (
         _l("A message from Francisation Québec"),
         _l("Hello {name},\n\n{text}\n\nFrancisation Québec"),
