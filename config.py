@@ -19,6 +19,7 @@ class Config:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     REDIS_URL = os.environ.get("REDIS_URL")  # None: jobs run inline after commit
     RQ_QUEUE = os.environ.get("RQ_QUEUE", "guichet")
+    EMBEDDED_DUE_JOBS_EVERY = 30  # seconds; embedded mode runs due delayed jobs from requests
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER")  # None: messages stay in the outbox table
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
@@ -70,6 +71,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     REDIS_URL = None
     MAIL_SERVER = None
+    EMBEDDED_DUE_JOBS_EVERY = None
     WTF_CSRF_ENABLED = False
 
 

@@ -79,7 +79,7 @@ def worker(burst: bool) -> None:
     bind_app(current_app._get_current_object())
     db.engine.dispose()  # each forked work horse opens its own connections
     q = queue(current_app)
-    Worker([q], connection=q.connection).work(burst=burst)
+    Worker([q], connection=q.connection).work(burst=burst, with_scheduler=True)
 
 
 @click.group("jobs")
@@ -94,6 +94,15 @@ def jobs_requeue() -> None:
     from .jobs.requeue import requeue_pending
 
     click.echo(f"re-queued {requeue_pending(current_app._get_current_object())} pending job(s)")
+
+
+@jobs.command("run-due")
+@with_appcontext
+def jobs_run_due() -> None:
+    """Embedded mode: run the delayed jobs whose time has come (e.g. from cron every minute)."""
+    from .jobs import run_due_jobs
+
+    click.echo(f"ran {run_due_jobs(current_app._get_current_object())} due job(s)")
 
 
 @click.command("translations")

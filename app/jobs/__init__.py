@@ -7,15 +7,17 @@ context with its own database session, as an rq worker would run it.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import Job
+from ..models import Job, JobStatus
+from ..models.base import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +35,19 @@ def task(name: str):
     return register
 
 
-def enqueue(task_name: str, session: Session | None = None, **args) -> Job:
-    """Record a job in the current transaction; it runs or is queued once the transaction commits."""
+def enqueue(task_name: str, session: Session | None = None, run_at: dt.datetime | None = None, **args) -> Job:
+    """Record a job in the current transaction; it runs or is queued once the transaction commits.
+
+    With ``run_at`` the job waits until then: rq schedules it (workers run with the scheduler);
+    in the embedded mode it stays pending until ``run_due_jobs`` finds it due.
+    """
     if task_name not in TASKS:
         raise KeyError(f"unknown task {task_name!r}")
     session = session or db.session
-    job = Job(task=task_name, args=args)
+    job = Job(task=task_name, args=args, run_at=run_at)
     session.add(job)
     session.flush()
-    session.info.setdefault(_PENDING_KEY, []).append(job.id)
+    session.info.setdefault(_PENDING_KEY, []).append((job.id, run_at))
     return job
 
 
@@ -50,8 +56,8 @@ def _after_commit(session: Session) -> None:
     if not job_ids or not has_app_context():
         return
     app = current_app._get_current_object()
-    for job_id in job_ids:
-        dispatch(app, job_id)
+    for job_id, run_at in job_ids:
+        dispatch(app, job_id, run_at)
 
 
 def _after_rollback(session: Session) -> None:
@@ -59,17 +65,39 @@ def _after_rollback(session: Session) -> None:
         session.info.pop(_PENDING_KEY, None)
 
 
-def dispatch(app: Flask, job_id: int) -> None:
-    """Run a committed job inline, or push it to rq when Redis is configured."""
+def dispatch(app: Flask, job_id: int, run_at: dt.datetime | None = None) -> None:
+    """Run a committed job inline, or push it to rq when Redis is configured.
+
+    A job due later is scheduled in rq, or left pending for ``run_due_jobs`` in embedded mode.
+    """
     if app.config.get("REDIS_URL"):
         try:
-            queue(app).enqueue("app.jobs.worker.run_job", job_id, job_id=f"guichet-job-{job_id}")
+            q = queue(app)
+            if run_at is not None and run_at > utcnow():
+                q.enqueue_at(run_at, "app.jobs.worker.run_job", job_id, job_id=f"guichet-job-{job_id}")
+            else:
+                q.enqueue("app.jobs.worker.run_job", job_id, job_id=f"guichet-job-{job_id}")
         except Exception:  # the row stays pending; `flask jobs requeue` pushes it again
             log.exception("could not push job %s to Redis", job_id)
+        return
+    if run_at is not None and run_at > utcnow():
         return
     from .worker import run_job_in
 
     run_job_in(app, job_id)
+
+
+def run_due_jobs(app: Flask, now: dt.datetime | None = None) -> int:
+    """Embedded mode: run every pending job whose time has come; returns how many ran."""
+    from .worker import run_job_in
+
+    now = now or utcnow()
+    with app.app_context():
+        due = db.session.scalars(select(Job.id).where(
+            Job.status == JobStatus.PENDING, Job.run_at.is_not(None), Job.run_at <= now).order_by(Job.run_at)).all()
+    for job_id in due:
+        run_job_in(app, job_id)
+    return len(due)
 
 
 def queue(app: Flask):
@@ -79,8 +107,26 @@ def queue(app: Flask):
     return Queue(app.config["RQ_QUEUE"], connection=Redis.from_url(app.config["REDIS_URL"]))
 
 
+def _run_due_jobs_now_and_then(app: Flask):
+    """Embedded mode has no scheduler: a request runs the due delayed jobs, at most every N seconds."""
+    every = app.config.get("EMBEDDED_DUE_JOBS_EVERY")
+    last = {"at": 0.0}
+
+    def hook():
+        import time
+
+        if time.monotonic() - last["at"] >= every:
+            last["at"] = time.monotonic()
+            run_due_jobs(app)
+
+    return hook
+
+
 def init_app(app: Flask) -> None:
     from . import tasks  # noqa: F401  (registers the task functions)
+
+    if not app.config.get("REDIS_URL") and app.config.get("EMBEDDED_DUE_JOBS_EVERY"):
+        app.before_request(_run_due_jobs_now_and_then(app))
 
     if not getattr(init_app, "_listening", False):
         event.listen(Session, "after_commit", _after_commit)

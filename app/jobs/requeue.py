@@ -13,7 +13,8 @@ def requeue_pending(app: Flask) -> int:
     from . import dispatch
 
     with app.app_context():
-        ids = db.session.scalars(select(Job.id).where(Job.status == JobStatus.PENDING).order_by(Job.id)).all()
-    for job_id in ids:
-        dispatch(app, job_id)
-    return len(ids)
+        rows = db.session.execute(select(Job.id, Job.run_at).where(Job.status == JobStatus.PENDING)
+                                  .order_by(Job.id)).all()
+    for job_id, run_at in rows:
+        dispatch(app, job_id, run_at)
+    return len(rows)

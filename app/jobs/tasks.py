@@ -10,3 +10,17 @@ from . import task
 def deliver_message(message_id: int) -> dict:
     status = messaging.deliver(db.session, message_id)
     return {"status": status.value}
+
+
+@task("expire_offers")
+def expire_offers(as_of: str | None = None) -> dict:
+    """Expire the offers due at ``as_of`` (the time the job was scheduled for) or earlier."""
+    import datetime as dt
+
+    from ..models.base import utcnow
+    from ..services.enrolment import expire_offers as expire
+
+    now = max(utcnow(), dt.datetime.fromisoformat(as_of)) if as_of else utcnow()
+    expired = expire(db.session, now=now)
+    db.session.commit()
+    return {"expired": expired}

@@ -282,8 +282,12 @@ def fill_free_seats(session: Session, section: Section, *, notify: bool = True) 
         _leave_waiting_list(session, candidate)
         before = candidate.status
         if term.use_offers:
+            from ..jobs import enqueue
+
             candidate.status = EnrolmentStatus.OFFERED
             candidate.offer_expires_at = utcnow() + dt.timedelta(hours=term.offer_hours)
+            enqueue("expire_offers", session=session, run_at=candidate.offer_expires_at,
+                    as_of=candidate.offer_expires_at.isoformat())
             template = "offered"
         else:
             candidate.status, candidate.enrolled_at = EnrolmentStatus.ENROLLED, utcnow()
