@@ -41,6 +41,7 @@ class Learner(Model):
     __tablename__ = "learner"
     __table_args__ = (
         CheckConstraint("current_level IS NULL OR current_level BETWEEN 1 AND 12", name="ck_learner_level"),
+        UniqueConstraint("calendar_token_hash", name="uq_learner_calendar_token"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), unique=True, index=True)
@@ -64,6 +65,8 @@ class Learner(Model):
     consent_data_sharing: Mapped[bool] = mapped_column(default=False)
     consent_employer_progress: Mapped[bool] = mapped_column(default=False)
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    # SHA-256 of the secret in the learner's private calendar subscription URL (None: no subscription).
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     anonymised_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 

@@ -4,5 +4,7 @@ from flask_appbuilder import AppBuilder
 
 def register_views(appbuilder: AppBuilder) -> None:
     from .admin import register as register_admin
+    from .learner import register as register_learner
 
     register_admin(appbuilder)
+    register_learner(appbuilder)

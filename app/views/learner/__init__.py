@@ -1,0 +1,43 @@
+"""Hand-written learner pages: every module of this package with a ``register(appbuilder)`` is added."""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import wraps
+
+from flask import abort, redirect, request, url_for
+from flask_appbuilder import AppBuilder
+from flask_login import current_user
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import Learner
+
+
+def register(appbuilder: AppBuilder) -> None:
+    for module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+        loaded = importlib.import_module(f"{__name__}.{module}")
+        if hasattr(loaded, "register"):
+            loaded.register(appbuilder)
+
+
+def current_learner() -> Learner | None:
+    """The Learner file of the logged-in account, or None (staff, visitors)."""
+    if not current_user.is_authenticated:
+        return None
+    return db.session.scalar(select(Learner).where(Learner.user_id == current_user.id))
+
+
+def learner_required(view):
+    """Only a logged-in learner may open the page; visitors go to the login page, others get 403."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("AuthDBView.login", next=request.full_path))
+        learner = current_learner()
+        if learner is None:
+            abort(403)
+        return view(*args, learner=learner, **kwargs)
+
+    return wrapper
