@@ -171,3 +171,27 @@ def test_swap_moves_the_seat_when_the_target_has_room(ctx):
     assert moved.enrolled and moved.enrolment.section_id == target.id
     assert seat.status == EnrolmentStatus.DROPPED
     assert waiting_row.status == EnrolmentStatus.ENROLLED  # the freed seat went down the line
+
+
+def test_plan_registration_is_all_or_nothing(app):
+    with app.test_request_context():
+        term = make_term()
+        free_a = make_section(term, meetings=((1, "09:00", "12:00"),))
+        free_b = make_section(term, meetings=((3, "09:00", "12:00"),))
+        full = make_section(term, capacity=1, meetings=((5, "09:00", "12:00"),))
+        service.register(db.session, make_learner(), full)
+        learner = make_learner()
+        db.session.commit()
+        ids = (free_a.id, free_b.id, full.id)
+        with pytest.raises(service.PlanNotRegistered) as caught:
+            service.register_plan(db.session, learner, [free_a, free_b, full])
+        lines = {line.section_id: line.outcome for line in caught.value.lines}
+        assert lines == {free_a.id: "enrolled", free_b.id: "enrolled", full.id: "full"}
+        db.session.expire_all()
+        assert db.session.scalars(select(Enrolment).where(Enrolment.learner_id == learner.id)).all() == []
+        assert [service.seats_consistent(db.session, i)[0] for i in ids] == [0, 0, 1]
+        # a plan whose every section has room goes through at once
+        outcomes = service.register_plan(db.session, learner, [db.session.get(type(free_a), i) for i in ids[:2]])
+        db.session.commit()
+        assert all(o.enrolled for o in outcomes)
+        assert [service.seats_consistent(db.session, i)[0] for i in ids] == [1, 1, 1]

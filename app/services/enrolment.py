@@ -43,6 +43,7 @@ REFUSALS = {
     "offer_expired": _l("This seat offer has expired."),
     "same_section": _l("Choose a different section to swap to."),
     "target_full": _l("Section %(section)s is full: you keep your current seat."),
+    "plan_section_full": _l("No seat is left in this section."),
     "different_course": _l("You can swap only to another section of the same course."),
 }
 
@@ -384,5 +385,56 @@ def seats_consistent(session: Session, section_id: int) -> tuple[int, int]:
     return section.seats_taken, held
 
 
-__all__ = ["register", "drop", "swap", "accept_offer", "expire_offers", "fill_free_seats", "RegistrationRefused",
-           "Outcome", "eligibility_problems", "meetings_overlap"]
+# --- whole timetables -------------------------------------------------------------------------
+
+@dataclass
+class PlanLine:
+    """The outcome of one section of a plan registration: 'enrolled', 'full' or 'refused' (message)."""
+
+    section_id: int
+    section_code: str
+    outcome: str
+    message: str = ""
+
+
+class PlanNotRegistered(Exception):
+    """A plan registration that did not go through; nothing was registered. ``lines`` say why."""
+
+    def __init__(self, lines: list[PlanLine]):
+        super().__init__("plan not registered")
+        self.lines = lines
+
+
+def register_plan(session: Session, learner: Learner, sections: list[Section], *, today: dt.date | None = None,
+                  actor_id: int | None = None) -> list[Outcome]:
+    """Register every section of a plan, or none: one transaction, all seats or no change.
+
+    On any refusal or full section the transaction is rolled back (seats and rows untouched) and
+    PlanNotRegistered lists the outcome of each section, so the learner can try the next plan.
+    """
+    today = today or dt.date.today()
+    outcomes, lines, failed = [], [], False
+    for section in sections:
+        try:
+            outcome = register(session, learner, section, today=today, actor_id=actor_id, notify=False)
+        except RegistrationRefused as refusal:
+            lines.append(PlanLine(section.id, section.code, "refused", refusal.message))
+            failed = True
+            continue
+        if outcome.enrolled:
+            lines.append(PlanLine(section.id, section.code, "enrolled"))
+            outcomes.append(outcome)
+        else:
+            lines.append(PlanLine(section.id, section.code, "full", str(REFUSALS["plan_section_full"])))
+            failed = True
+    if failed:
+        session.rollback()
+        raise PlanNotRegistered(lines)
+    for outcome in outcomes:
+        _notify(session, outcome.enrolment, "enrolled")
+    return outcomes
+
+
+__all__ = ["register", "drop", "swap", "accept_offer", "expire_offers", "fill_free_seats", "register_plan",
+           "RegistrationRefused", "PlanNotRegistered", "PlanLine", "Outcome", "eligibility_problems",
+           "meetings_overlap"]
