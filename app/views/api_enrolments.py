@@ -1,0 +1,312 @@
+"""The learner's enrolment API: list my enrolments, register, drop — with a JWT bearer token only.
+
+Authentication is FAB's JWT (``POST /api/v1/security/login`` gives the token); a browser session
+cookie is never accepted here, which is why these endpoints may be exempt from CSRF. The
+account behind the token must have a learner file; every enrolment is looked up with that
+learner's id (another learner's enrolment is 404). Refusals of the rules are HTTP 409 with the
+rule's code and its message in the request's language (``Accept-Language`` or ``?_l_=en``).
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import jsonify, make_response, request
+from flask_appbuilder.api import BaseApi, expose, safe
+from flask_babel import gettext as _
+from flask_jwt_extended import current_user as token_user, verify_jwt_in_request
+from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import Enrolment, Learner, Section
+from ..models.catalogue import WEEKDAY_LABELS
+from ..services import enrolment as service
+from ..services.enrolment import RegistrationRefused
+from .learner.enrolments import DROP_REASONS, find_own_enrolment, learner_enrolments
+
+MAX_PAGE_SIZE = 100
+
+
+# --- schemas (serialisation and the OpenAPI components) -----------------------------------------
+
+class MyMeetingSchema(Schema):
+    weekday = fields.Integer(metadata={"description": "ISO weekday (Monday = 1)"})
+    weekday_label = fields.String()
+    starts_at = fields.String(metadata={"description": "local time, HH:MM (America/Montreal)"})
+    ends_at = fields.String(metadata={"description": "local time, HH:MM (America/Montreal)"})
+    room = fields.String(allow_none=True)
+
+
+class MySectionSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    course_code = fields.String()
+    course_title = fields.String()
+    term_code = fields.String()
+    term_name = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+    drop_deadline = fields.Date()
+    delivery = fields.String()
+    site = fields.String(allow_none=True)
+    meetings = fields.List(fields.Nested(MyMeetingSchema))
+
+
+class MyEnrolmentSchema(Schema):
+    __component_name__ = "MyEnrolment"
+
+    id = fields.Integer()
+    status = fields.String(metadata={"enum": ["enrolled", "waitlisted", "offered", "dropped", "completed",
+                                              "failed"]})
+    status_label = fields.String()
+    position = fields.Integer(allow_none=True, metadata={"description": "place on the waiting list"})
+    offer_expires_at = fields.DateTime(allow_none=True)
+    section = fields.Nested(MySectionSchema)
+
+
+class MyEnrolmentListSchema(Schema):
+    __component_name__ = "MyEnrolmentList"
+
+    count = fields.Integer(metadata={"description": "number of enrolments in all pages"})
+    page = fields.Integer()
+    page_size = fields.Integer()
+    result = fields.List(fields.Nested(MyEnrolmentSchema))
+
+
+class MyRegistrationRequestSchema(Schema):
+    __component_name__ = "MyRegistrationRequest"
+
+    section_id = fields.Integer(required=True, strict=True)
+
+
+class MyDropRequestSchema(Schema):
+    __component_name__ = "MyDropRequest"
+
+    reason = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf([code for code, _label in DROP_REASONS if code]))
+
+
+class RegistrationRefusalSchema(Schema):
+    __component_name__ = "RegistrationRefusal"
+
+    code = fields.String(metadata={"description": "the rule that refused, e.g. time_conflict"})
+    message = fields.String(metadata={"description": "the reason, in the request's language"})
+
+
+def enrolment_data(enrolment: Enrolment) -> dict:
+    section = enrolment.section
+    site = section.site
+    return MyEnrolmentSchema().dump({
+        "id": enrolment.id,
+        "status": enrolment.status.value,
+        "status_label": str(enrolment.status.label),
+        "position": enrolment.position,
+        "offer_expires_at": enrolment.offer_expires_at,
+        "section": {
+            "id": section.id, "code": section.code,
+            "course_code": section.course.code, "course_title": section.course.title,
+            "term_code": section.term.code, "term_name": section.term.name,
+            "starts_on": section.starts_on, "ends_on": section.ends_on,
+            "drop_deadline": section.term.drop_deadline,
+            "delivery": section.delivery.value,
+            "site": f"{site.name}, {site.address}, {site.city}" if site else None,
+            "meetings": [{"weekday": m.weekday, "weekday_label": str(WEEKDAY_LABELS[m.weekday]),
+                          "starts_at": m.starts_at.strftime("%H:%M"), "ends_at": m.ends_at.strftime("%H:%M"),
+                          "room": m.room} for m in section.meetings],
+        },
+    })
+
+
+# --- authentication -----------------------------------------------------------------------------
+
+def learner_token_required(f):
+    """A valid JWT access token of an active account with a learner file; passes ``learner=``.
+
+    No or a bad token: flask-jwt-extended's 401 (422 for a malformed one). A token of an
+    account without a learner file (staff): 403.
+    """
+
+    @wraps(f)
+    def wrapper(self, *args, **kwargs):
+        verify_jwt_in_request()  # headers only: a session cookie is not a credential here
+        learner = db.session.scalar(select(Learner).where(Learner.user_id == token_user.id))
+        if learner is None:
+            return self.response_403()
+        return f(self, *args, learner=learner, **kwargs)
+
+    return wrapper
+
+
+def refusal_response(error: RegistrationRefused):
+    """HTTP 409 with the rule's code and its message (``BaseApi.response`` has its own ``code``)."""
+    db.session.rollback()
+    return make_response(jsonify(RegistrationRefusalSchema().dump(error)), 409)
+
+
+class MyEnrolmentsApi(BaseApi):
+    """The logged-in learner's own enrolments (there is no learner id in any URL)."""
+
+    resource_name = "my"
+    openapi_spec_tag = "My enrolments"
+    openapi_spec_component_schemas = (MyEnrolmentSchema, MyEnrolmentListSchema, MyRegistrationRequestSchema,
+                                      MyDropRequestSchema, RegistrationRefusalSchema)
+
+    @expose("/enrolments", methods=["GET"])
+    @learner_token_required
+    @safe
+    def list_enrolments(self, learner):
+        """My enrolments, latest term first: seats, waiting-list positions and seat offers.
+        ---
+        get:
+          summary: List my enrolments
+          security:
+          - jwt: []
+          parameters:
+          - in: query
+            name: page
+            schema:
+              type: integer
+              minimum: 1
+              default: 1
+          - in: query
+            name: page_size
+            schema:
+              type: integer
+              minimum: 1
+              maximum: 100
+              default: 25
+          responses:
+            200:
+              description: One page of my enrolments
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/MyEnrolmentList'
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
+        """
+        page = request.args.get("page", 1, type=int)
+        page_size = request.args.get("page_size", 25, type=int)
+        if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
+            return self.response_400(message=_("page must be 1 or more and page_size between 1 and %(max)s.",
+                                               max=MAX_PAGE_SIZE))
+        rows, total = learner_enrolments(learner, page, page_size)
+        return self.response(200, count=total, page=page, page_size=page_size,
+                             result=[enrolment_data(enrolment) for enrolment in rows])
+
+    @expose("/enrolments", methods=["POST"])
+    @learner_token_required
+    @safe
+    def register_enrolment(self, learner):
+        """Register in a section: a seat when one is left, otherwise the end of its waiting list.
+        ---
+        post:
+          summary: Register in a section
+          security:
+          - jwt: []
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  $ref: '#/components/schemas/MyRegistrationRequest'
+          responses:
+            201:
+              description: Registered (status enrolled) or on the waiting list (status waitlisted, with position)
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/MyEnrolment'
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+            409:
+              description: Refused by a registration rule (window closed, level, time conflict, already registered…)
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/RegistrationRefusal'
+        """
+        try:
+            payload = MyRegistrationRequestSchema().load(request.get_json(silent=True) or {})
+        except ValidationError as error:
+            return self.response_400(message=error.messages)
+        section = db.session.get(Section, payload["section_id"])
+        if section is None:
+            return self.response_404()
+        try:
+            outcome = service.register(db.session, learner, section, actor_id=token_user.id)
+            db.session.commit()
+        except RegistrationRefused as error:
+            return refusal_response(error)
+        except IntegrityError:  # a concurrent request of the same learner registered first
+            return refusal_response(RegistrationRefused("already_registered"))
+        return self.response(201, **enrolment_data(outcome.enrolment))
+
+    @expose("/enrolments/<int:enrolment_id>/drop", methods=["POST"])
+    @learner_token_required
+    @safe
+    def drop_enrolment(self, enrolment_id: int, learner):
+        """Leave a section (until the drop deadline), its waiting list or a seat offer.
+        ---
+        post:
+          summary: Drop one of my enrolments
+          security:
+          - jwt: []
+          parameters:
+          - in: path
+            name: enrolment_id
+            required: true
+            schema:
+              type: integer
+          requestBody:
+            required: false
+            content:
+              application/json:
+                schema:
+                  $ref: '#/components/schemas/MyDropRequest'
+          responses:
+            200:
+              description: Dropped; a freed seat went to the next person in line
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/MyEnrolment'
+            400:
+              $ref: '#/components/responses/400'
+            401:
+              $ref: '#/components/responses/401'
+            403:
+              $ref: '#/components/responses/403'
+            404:
+              $ref: '#/components/responses/404'
+            409:
+              description: Refused (drop deadline passed, registration no longer active)
+              content:
+                application/json:
+                  schema:
+                    $ref: '#/components/schemas/RegistrationRefusal'
+        """
+        enrolment = find_own_enrolment(learner, enrolment_id)
+        if enrolment is None:
+            return self.response_404()
+        try:
+            payload = MyDropRequestSchema().load(request.get_json(silent=True) or {})
+        except ValidationError as error:
+            return self.response_400(message=error.messages)
+        try:
+            service.drop(db.session, enrolment, reason=payload["reason"], actor_id=token_user.id)
+            db.session.commit()
+        except RegistrationRefused as error:
+            return refusal_response(error)
+        return self.response(200, **enrolment_data(enrolment))
