@@ -67,7 +67,7 @@ class TestConfig(Config):
     """Used by pytest; the database URL is set by the fixtures for each engine."""
 
     TESTING = True
-    SECRET_KEY = "test-secret-not-for-production"
+    SECRET_KEY = "test-secret-not-for-production-use-only"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     REDIS_URL = None
     MAIL_SERVER = None

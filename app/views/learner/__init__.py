@@ -34,7 +34,9 @@ def learner_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         if not current_user.is_authenticated:
-            return redirect(url_for("AuthDBView.login", next=request.full_path))
+            # after login, come back to the page (a POST cannot be replayed: back to the form's page)
+            back = request.full_path if request.method == "GET" else None
+            return redirect(url_for("AuthDBView.login", next=back))
         learner = current_learner()
         if learner is None:
             abort(403)
