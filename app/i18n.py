@@ -1,4 +1,5 @@
-"""Language selection: the user's saved choice, then Accept-Language, French by default.
+"""Language selection: the user's explicit choice, then the saved preference, then the browser's
+Accept-Language, French by default.
 
 FAB picks the locale from ``/lang/<code>`` (stored in the session) only; we also save that
 choice on the account, restore it at login, and honour ``Accept-Language`` for visitors.
@@ -10,6 +11,8 @@ from flask_babel import get_babel, refresh
 from flask_login import current_user, user_logged_in
 
 from .extensions import db
+
+SWITCH_ENDPOINT = "LocaleView.index"
 
 
 def supported_languages() -> list[str]:
@@ -36,6 +39,7 @@ def select_locale() -> str:
 
 
 def saved_language(user) -> str | None:
+    """The interface language saved on ``user``'s account, if any."""
     from .models import UserPreference
 
     if user is None or not getattr(user, "is_authenticated", False):
@@ -56,25 +60,32 @@ def save_language(user_id: int, code: str) -> None:
     db.session.commit()
 
 
-def _remember_switch(response):
-    """After FAB's /lang/<code> switch, save the choice on the logged-in account."""
-    if request.endpoint == "LocaleView.index" and response.status_code in (301, 302):
+def _after_request(response):
+    """Save a /lang/<code> switch on the logged-in account; tell caches the page follows the
+    browser's language."""
+    if request.endpoint == SWITCH_ENDPOINT and response.status_code in (301, 302):
         code = (request.view_args or {}).get("locale")
         if code in supported_languages() and current_user.is_authenticated:
             save_language(current_user.id, code)
+    if response.mimetype == "text/html":
+        response.vary.add("Accept-Language")
     return response
 
 
 def _restore_on_login(sender, user, **extra) -> None:
+    """At login, the saved language wins; a choice made before logging in is saved when the
+    account has none yet."""
     saved = saved_language(user)
     if saved:
         session["locale"] = saved
         refresh()
+    elif session.get("locale") in supported_languages():
+        save_language(user.id, session["locale"])
 
 
 def init_app(app: Flask) -> None:
     get_babel(app).locale_selector = select_locale
-    app.after_request(_remember_switch)
+    app.after_request(_after_request)
     user_logged_in.connect(_restore_on_login, app)
 
     @app.context_processor
