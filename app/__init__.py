@@ -73,9 +73,10 @@ def configure_i18n(app: Flask) -> None:
 
 
 def configure_views(app: Flask) -> None:
-    from .views import register_views
+    from .views import errors, register_views
 
     register_views(app.appbuilder)
+    errors.init_app(app)
 
 
 def configure_jobs(app: Flask) -> None:

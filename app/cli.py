@@ -112,7 +112,8 @@ def translations() -> None:
     steps = [
         [pybabel, "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location",
          "--sort-output", "-o", "translations/messages.pot", "."],
-        [pybabel, "update", "-i", "translations/messages.pot", "-d", "translations", "--no-fuzzy-matching"],
+        [pybabel, "update", "-i", "translations/messages.pot", "-d", "translations", "--no-fuzzy-matching",
+         "--ignore-obsolete"],
         [pybabel, "compile", "-d", "translations", "--statistics"],
     ]
     for step in steps:

@@ -22,6 +22,18 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 DEMO_PASSWORD = TestConfig.DEMO_PASSWORD
 
 
+def pytest_sessionstart(session):
+    """Compile the message catalogues (the .mo files are build products, not in git)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    pybabel = Path(sys.executable).with_name("pybabel")
+    subprocess.run([str(pybabel), "compile", "-f", "-d", str(root / "translations")], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
 def require(available: bool, reason: str) -> None:
     """Skip with the reason, or fail under CI=true where every service must be there."""
     if available:

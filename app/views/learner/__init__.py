@@ -5,8 +5,9 @@ import importlib
 import pkgutil
 from functools import wraps
 
-from flask import abort, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_appbuilder import AppBuilder
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -14,11 +15,30 @@ from ...extensions import db
 from ...models import Learner
 
 
+# The learner pages shown in the navigation: (endpoint, label, for learners only).
+NAVIGATION = (
+    ("CatalogueView.index", _l("Course catalogue"), False),
+    ("MyEnrolmentsView.index", _l("My courses"), True),
+    ("TimetableView.index", _l("Timetable builder"), True),
+    ("MyCalendarView.index", _l("My calendar"), True),
+)
+
+
 def register(appbuilder: AppBuilder) -> None:
     for module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
         loaded = importlib.import_module(f"{__name__}.{module}")
         if hasattr(loaded, "register"):
             loaded.register(appbuilder)
+    current_app.context_processor(lambda: {"learner_links": learner_links})
+
+
+def learner_links() -> list[dict]:
+    """The learner pages this visitor may open, for the navigation and the home page."""
+    is_learner = current_learner() is not None
+    endpoints = current_app.view_functions
+    return [{"label": label, "url": url_for(endpoint), "current": request.endpoint == endpoint}
+            for endpoint, label, learners_only in NAVIGATION
+            if endpoint in endpoints and (is_learner or not learners_only)]
 
 
 def current_learner() -> Learner | None:

@@ -1,0 +1,49 @@
+"""Error pages in the site's layout and language; never a stack trace or SQL."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Go back, check the form and try again.")),
+    403: (_l("Access denied"), _l("You do not have permission to open this page.")),
+    404: (_l("Page not found"), _l("This page does not exist or is no longer available.")),
+    405: (_l("Action not allowed"), _l("This action is not allowed on this page.")),
+    413: (_l("File too large"), _l("The file you sent is larger than allowed.")),
+    429: (_l("Too many attempts"), _l("Please wait a moment before trying again.")),
+    500: (_l("Something went wrong"),
+          _l("An unexpected error occurred. It has been recorded; please try again later.")),
+}
+
+
+def render_error(status: int):
+    title, text = MESSAGES.get(status, MESSAGES[500])
+    from flask import current_app
+
+    appbuilder = current_app.appbuilder
+    return render_template("errors/error.html", status=status, title=title, text=text,
+                           appbuilder=appbuilder, base_template=appbuilder.base_template), status
+
+
+def init_app(app: Flask) -> None:
+    def handle_http(error: HTTPException):
+        if _is_api():
+            return jsonify(message=error.description or error.name), error.code
+        if error.code in MESSAGES:
+            return render_error(error.code)
+        return error
+
+    def handle_unexpected(error: Exception):
+        app.logger.exception("unhandled error")
+        return render_error(500)
+
+    app.register_error_handler(HTTPException, handle_http)
+    if not app.config.get("TESTING"):
+        app.register_error_handler(Exception, handle_unexpected)
+
+
+def _is_api() -> bool:
+    from flask import request
+
+    return request.path.startswith("/api/")
