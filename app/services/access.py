@@ -6,6 +6,13 @@ a test fixture); FAB then enforces them on every view. Admin gets every permissi
 from __future__ import annotations
 
 from flask_appbuilder import AppBuilder
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import (
+    Attendance, CapacityDeclaration, Enrolment, ExamResult, Learner, Meeting, Partner, PartnerMembership,
+    Section, Site, Teacher,
+)
 
 ADMIN = "Admin"
 PUBLIC = "Public"
@@ -23,20 +30,78 @@ STAFF_ROLES = (AGENT, PARTNER_STAFF, SUPPORT, ANALYST, ADMIN)
 READ = ("can_list", "can_show")
 WRITE = READ + ("can_add", "can_edit", "can_delete")
 EDIT = READ + ("can_edit",)
+ADD_EDIT = READ + ("can_add", "can_edit")
 
 # Every role may change its own password and see its own user info.
 SELF_SERVICE = {"UserInfoEditView": ("can_this_form_get", "can_this_form_post"),
                 "UserDBModelView": ("can_userinfo", "resetmypassword")}
 
+CATALOGUE_READ = {view: READ for view in ("CourseView", "TermView", "TermClosedDateView", "SectionView",
+                                          "MeetingView")}
+REFERENCE_READ = {view: READ for view in ("RegionView", "ClientCategoryView", "ImmigrationStatusView", "FieldView",
+                                          "IncomeSupportView")}
+
 # role -> {view class permission name -> permissions}. Menu access is derived from it.
+# Admin is not listed: FAB gives the admin role every permission.
 ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
     PUBLIC: {},
+    # Learners and enterprise representatives use their own pages, never the back office.
     LEARNER: {},
     ENTERPRISE_REP: {},
-    AGENT: {},
-    PARTNER_STAFF: {},
-    SUPPORT: {},
-    ANALYST: {},
+    # Case officers: intake, learners' files, waiting lists (read; seats move only through the
+    # enrolment service), case notes, enterprise requests; the offer and the partners read-only.
+    AGENT: {
+        **CATALOGUE_READ,
+        "LearnerView": ADD_EDIT,
+        "AvailabilityView": WRITE,
+        "PlanView": READ,
+        "PlanItemView": READ,
+        "ApplicationView": ADD_EDIT,
+        "ApplicationEventView": READ,
+        "DocumentView": READ,
+        "PlacementResultView": ADD_EDIT,
+        "EnrolmentView": READ,
+        "AttendanceView": READ,
+        "ExamResultView": READ,
+        "PartnerView": READ,
+        "SiteView": READ,
+        "CapacityDeclarationView": READ,
+        "EnterpriseView": ADD_EDIT,
+        "EnterpriseRequestView": ADD_EDIT,
+        "CaseNoteView": ADD_EDIT,
+        "MessageView": READ,
+    },
+    # Partner staff: their own organisation's groups, sites, teachers, capacity, attendance and
+    # results (rows of other partners are filtered out, see partner_ids_for).
+    PARTNER_STAFF: {
+        "CourseView": READ,
+        "TermView": READ,
+        "SectionView": WRITE,
+        "MeetingView": WRITE,
+        "PartnerView": READ,
+        "SiteView": WRITE,
+        "TeacherView": WRITE,
+        "CapacityDeclarationView": WRITE,
+        "EnrolmentView": READ,
+        "AttendanceView": WRITE,
+        "ExamResultView": WRITE,
+    },
+    # Help desk: identity and account state only (account actions live on the support pages).
+    SUPPORT: {
+        "AccountView": READ,
+    },
+    # Accountability: the offer, capacity and reference data; nothing nominative.
+    ANALYST: {
+        **CATALOGUE_READ,
+        **REFERENCE_READ,
+        "PartnerView": READ,
+        "SiteView": READ,
+        "CapacityDeclarationView": READ,
+        "AllowanceRuleView": READ,
+        "EnterpriseView": READ,
+        "EnterpriseRequestView": READ,
+        "ReportRunView": READ,
+    },
 }
 
 
@@ -84,3 +149,75 @@ def _menus_for(appbuilder: AppBuilder, grants: dict[str, tuple[str, ...]]) -> se
                         if category.childs:
                             menus.add(category.name)
     return menus
+
+
+# ---------------------------------------------------------------------------------------------
+# Partner scoping: a PartnerStaff account acts for the partners of its PartnerMembership rows
+# and sees nothing else; ministry roles see every partner.
+
+UNSCOPED_ROLES = frozenset({ADMIN, AGENT, ANALYST})
+
+# The relation path from a row to the partner that owns it.
+PARTNER_PATHS: dict[type, str] = {
+    Partner: "",
+    Section: "partner",
+    Site: "partner",
+    Teacher: "partner",
+    CapacityDeclaration: "partner",
+    Meeting: "section.partner",
+    Enrolment: "section.partner",
+    ExamResult: "section.partner",
+    Attendance: "enrolment.section.partner",
+}
+
+
+def partner_ids_for(session: Session, user) -> frozenset[int] | None:
+    """The partners whose rows ``user`` may see and change; None means every partner.
+
+    Admin, Agent and Analyst work across partners. Anyone else (PartnerStaff) acts only for
+    the partners it is a member of; an anonymous visitor or a user without membership, none.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    if any(role.name in UNSCOPED_ROLES for role in user.roles):
+        return None
+    return frozenset(session.scalars(
+        select(PartnerMembership.partner_id).where(PartnerMembership.user_id == user.id)))
+
+
+def is_partner_scoped(model: type) -> bool:
+    """Whether rows of ``model`` belong to a partner (and so are restricted for PartnerStaff)."""
+    return model in PARTNER_PATHS or model is Learner
+
+
+def partner_scope_clause(model: type, partner_ids: frozenset[int]):
+    """SQL condition keeping the rows of ``model`` that belong to one of ``partner_ids``.
+
+    Learners belong to the partners of the groups they are enrolled in.
+    """
+    if model is Learner:
+        return Learner.id.in_(select(Enrolment.learner_id).where(
+            partner_scope_clause(Enrolment, partner_ids)))
+    return _path_clause(model, PARTNER_PATHS[model], partner_ids)
+
+
+def _path_clause(model: type, path: str, partner_ids: frozenset[int]):
+    if not path:
+        return model.id.in_(partner_ids)
+    first, _, rest = path.partition(".")
+    relation = getattr(model, first).property
+    (foreign_key,) = relation.local_columns
+    if not rest:
+        return foreign_key.in_(partner_ids)
+    target = relation.mapper.class_
+    return foreign_key.in_(select(target.id).where(_path_clause(target, rest, partner_ids)))
+
+
+def partner_of(row) -> int | None:
+    """The id of the partner that owns ``row`` (None when it has none yet)."""
+    obj = row
+    for name in filter(None, PARTNER_PATHS[type(row)].split(".")):
+        obj = getattr(obj, name, None)
+        if obj is None:
+            return None
+    return obj.id

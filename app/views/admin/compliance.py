@@ -1,0 +1,177 @@
+"""Support and compliance: case notes, outbox, jobs, audit trail, access log, incidents, reports."""
+from __future__ import annotations
+
+from flask_appbuilder import AppBuilder
+from flask_babel import lazy_gettext as _l
+
+from ...models import AccessLog, AuditEvent, CaseNote, Incident, Job, Message, ReportRun
+from .base import GuichetInterface, GuichetModelView, ReadOnlyModelView
+
+
+class CaseNoteView(GuichetModelView):
+    datamodel = GuichetInterface(CaseNote)
+    list_title = _l("Case notes")
+    record_name = _l("case note")
+    stamp_user_columns = ("author",)
+    label_columns = {
+        "author": _l("Author"),
+        "body": _l("Note"),
+        "follow_up_on": _l("Follow up on"),
+        "follow_up_done": _l("Follow-up done"),
+    }
+    list_columns = ["learner", "created_at", "author", "follow_up_on", "follow_up_done", "body"]
+    search_columns = ["body", "follow_up_on", "follow_up_done"]
+    show_columns = ["learner", "author", "created_at", "body", "follow_up_on", "follow_up_done"]
+    add_columns = edit_columns = ["learner", "body", "follow_up_on", "follow_up_done"]
+    base_order = ("created_at", "desc")
+
+
+class MessageView(ReadOnlyModelView):
+    """E-mails written by the job seam; in embedded mode this is the outbox to read them."""
+
+    datamodel = GuichetInterface(Message)
+    list_title = _l("Messages")
+    record_name = _l("message")
+    label_columns = {
+        "recipient": _l("Recipient"),
+        "template": _l("Template"),
+        "subject": _l("Subject"),
+        "body": _l("Message"),
+        "payload": _l("Data"),
+        "attempts": _l("Attempts"),
+        "last_error": _l("Last error"),
+        "sent_at": _l("Sent"),
+    }
+    list_columns = ["recipient", "subject", "template", "language", "status", "attempts", "created_at", "sent_at"]
+    search_columns = ["recipient", "subject", "template", "language", "status"]
+    show_columns = ["recipient", "learner", "language", "template", "subject", "body", "status", "attempts",
+                    "last_error", "created_at", "sent_at"]
+    base_order = ("created_at", "desc")
+
+
+class JobView(ReadOnlyModelView):
+    datamodel = GuichetInterface(Job)
+    list_title = _l("Background jobs")
+    record_name = _l("background job")
+    label_columns = {
+        "task": _l("Task"),
+        "args": _l("Arguments"),
+        "rq_id": _l("Queue identifier"),
+        "attempts": _l("Attempts"),
+        "progress": _l("Progress (%)"),
+        "result": _l("Result"),
+        "error": _l("Error"),
+        "started_at": _l("Started"),
+        "finished_at": _l("Finished"),
+    }
+    list_columns = ["id", "task", "status", "attempts", "progress", "created_at", "finished_at"]
+    search_columns = ["task", "status", "error"]
+    show_columns = ["id", "task", "args", "status", "rq_id", "attempts", "progress", "result", "error", "created_at",
+                    "started_at", "finished_at"]
+    base_order = ("created_at", "desc")
+
+
+class AuditEventView(ReadOnlyModelView):
+    """Append-only: no add, edit or delete permission exists on this screen."""
+
+    datamodel = GuichetInterface(AuditEvent)
+    list_title = _l("Audit trail")
+    record_name = _l("audit event")
+    label_columns = {
+        "actor": _l("By"),
+        "action": _l("Action"),
+        "object_type": _l("Object type"),
+        "object_id": _l("Object"),
+        "changes": _l("Changes"),
+        "ip": _l("IP address"),
+    }
+    list_columns = ["at", "actor", "action", "object_type", "object_id", "ip"]
+    search_columns = ["action", "object_type", "object_id", "ip"]
+    show_columns = ["at", "actor", "action", "object_type", "object_id", "changes", "ip", "reason"]
+    base_order = ("at", "desc")
+    page_size = 50
+
+
+class AccessLogView(ReadOnlyModelView):
+    """Who consulted which learner file (Law 25); append-only."""
+
+    datamodel = GuichetInterface(AccessLog)
+    list_title = _l("File consultations")
+    record_name = _l("file consultation")
+    label_columns = {
+        "viewer": _l("Consulted by"),
+        "role": _l("Role"),
+        "organisation": _l("Organisation"),
+        "what": _l("What was consulted"),
+    }
+    list_columns = ["at", "learner", "viewer", "role", "organisation", "what"]
+    search_columns = ["role", "organisation", "what"]
+    show_columns = ["at", "learner", "viewer", "role", "organisation", "what"]
+    base_order = ("at", "desc")
+    page_size = 50
+
+
+class IncidentView(GuichetModelView):
+    datamodel = GuichetInterface(Incident)
+    list_title = _l("Confidentiality incidents")
+    record_name = _l("confidentiality incident")
+    stamp_user_columns = ("recorded_by",)
+    label_columns = {
+        "occurred_on": _l("Occurred on"),
+        "discovered_on": _l("Discovered on"),
+        "description": _l("Description"),
+        "information_concerned": _l("Information concerned"),
+        "people_affected": _l("People affected"),
+        "risk_of_serious_injury": _l("Risk of serious injury"),
+        "measures_taken": _l("Measures taken"),
+        "commission_notified_on": _l("Commission notified on"),
+        "people_notified_on": _l("People notified on"),
+        "recorded_by": _l("Recorded by"),
+        "keep_until": _l("Keep until"),
+    }
+    list_columns = ["id", "discovered_on", "people_affected", "risk_of_serious_injury", "commission_notified_on",
+                    "keep_until"]
+    search_columns = ["discovered_on", "description", "risk_of_serious_injury", "keep_until"]
+    show_fieldsets = [
+        (_l("Incident"), {"fields": ["id", "occurred_on", "discovered_on", "description", "information_concerned",
+                                     "people_affected", "risk_of_serious_injury"]}),
+        (_l("Response"), {"fields": ["measures_taken", "commission_notified_on", "people_notified_on",
+                                     "recorded_by", "keep_until"]}),
+    ]
+    add_columns = edit_columns = ["occurred_on", "discovered_on", "description", "information_concerned",
+                                  "people_affected", "risk_of_serious_injury", "measures_taken",
+                                  "commission_notified_on", "people_notified_on", "keep_until"]
+    base_order = ("discovered_on", "desc")
+
+
+class ReportRunView(ReadOnlyModelView):
+    datamodel = GuichetInterface(ReportRun)
+    list_title = _l("Report runs")
+    record_name = _l("report run")
+    label_columns = {
+        "report": _l("Report"),
+        "parameters": _l("Parameters"),
+        "requested_by": _l("Requested by"),
+        "job": _l("Background job"),
+        "output_path": _l("Output file"),
+        "rows": _l("Rows"),
+        "finished_at": _l("Finished"),
+    }
+    list_columns = ["id", "report", "requested_by", "status", "rows", "created_at", "finished_at"]
+    search_columns = ["report", "status"]
+    show_columns = ["id", "report", "parameters", "requested_by", "job", "status", "output_path", "rows",
+                    "created_at", "finished_at"]
+    base_order = ("created_at", "desc")
+
+
+def register(appbuilder: AppBuilder) -> None:
+    category = dict(category="Compliance", category_label=_l("Compliance"), category_icon="fa-shield")
+    appbuilder.add_view(CaseNoteView, "Case notes", label=_l("Case notes"), icon="fa-sticky-note-o", **category)
+    appbuilder.add_view(MessageView, "Messages", label=_l("Messages"), icon="fa-envelope-o", **category)
+    appbuilder.add_view(JobView, "Background jobs", label=_l("Background jobs"), icon="fa-cogs", **category)
+    appbuilder.add_view(AuditEventView, "Audit trail", label=_l("Audit trail"), icon="fa-list-alt", **category)
+    appbuilder.add_view(AccessLogView, "File consultations", label=_l("File consultations"), icon="fa-eye",
+                        **category)
+    appbuilder.add_view(IncidentView, "Confidentiality incidents", label=_l("Confidentiality incidents"),
+                        icon="fa-exclamation-triangle", **category)
+    appbuilder.add_view(ReportRunView, "Report runs", label=_l("Report runs"), icon="fa-file-excel-o", **category)

@@ -1,0 +1,108 @@
+"""Intake: applications with their history, documents and placement results."""
+from __future__ import annotations
+
+from flask_appbuilder import AppBuilder
+from flask_babel import lazy_gettext as _l
+
+from ...models import Application, ApplicationEvent, Document, PlacementResult
+from ...services.access import AGENT
+from .base import GuichetInterface, GuichetModelView, ReadOnlyModelView, users_with_roles
+
+
+class ApplicationEventView(ReadOnlyModelView):
+    """The history of an application: written by the intake service, never edited."""
+
+    datamodel = GuichetInterface(ApplicationEvent)
+    list_title = _l("Application history")
+    record_name = _l("application event")
+    label_columns = {"from_status": _l("From"), "to_status": _l("To"), "actor": _l("By")}
+    list_columns = ["application", "from_status", "to_status", "actor", "at", "note"]
+    search_columns = ["from_status", "to_status", "note"]
+    show_columns = ["application", "from_status", "to_status", "actor", "at", "note"]
+    base_order = ("at", "desc")
+
+
+class DocumentView(ReadOnlyModelView):
+    """Files uploaded with applications: stored by the upload service under their checksum."""
+
+    datamodel = GuichetInterface(Document)
+    list_title = _l("Documents")
+    record_name = _l("document")
+    label_columns = {
+        "original_name": _l("File name"),
+        "content_type": _l("File type"),
+        "storage_key": _l("Storage key"),
+        "sha256": _l("SHA-256 checksum"),
+        "size_bytes": _l("Size (bytes)"),
+        "uploaded_at": _l("Uploaded"),
+        "type": _l("Document type"),
+    }
+    list_columns = ["original_name", "type", "learner", "application", "size_bytes", "uploaded_at"]
+    search_columns = ["original_name", "type", "content_type"]
+    show_columns = ["original_name", "type", "learner", "application", "content_type", "size_bytes", "sha256",
+                    "storage_key", "uploaded_at"]
+    base_order = ("uploaded_at", "desc")
+
+
+class PlacementResultView(GuichetModelView):
+    datamodel = GuichetInterface(PlacementResult)
+    list_title = _l("Placement results")
+    record_name = _l("placement result")
+    stamp_user_columns = ("assessor",)
+    label_columns = {
+        "skill": _l("Skill (empty: overall level)"),
+        "level": _l("Level"),
+        "assessed_on": _l("Assessed on"),
+        "assessor": _l("Assessor"),
+    }
+    list_columns = ["learner", "skill", "level", "assessed_on", "assessor"]
+    search_columns = ["skill", "level", "assessed_on"]
+    show_columns = ["learner", "application", "skill", "level", "assessed_on", "assessor"]
+    add_columns = edit_columns = ["learner", "skill", "level", "assessed_on"]
+    base_order = ("assessed_on", "desc")
+
+
+class ApplicationView(GuichetModelView):
+    datamodel = GuichetInterface(Application)
+    list_title = _l("Applications")
+    record_name = _l("application")
+    label_columns = {
+        "format_wanted": _l("Format wanted"),
+        "schedule_preferences": _l("Schedule preferences"),
+        "submitted_at": _l("Submitted"),
+        "complete_at": _l("Complete"),
+        "decided_at": _l("Decided"),
+        "first_course_at": _l("First course"),
+        "assigned_agent": _l("Assigned agent"),
+        "decision_reason": _l("Reason for the decision"),
+        "eligibility": _l("Eligibility"),
+        "consent_truthful": _l("Declared truthful"),
+        "consent_privacy": _l("Privacy notice accepted"),
+    }
+    list_columns = ["id", "learner", "format_wanted", "region", "status", "submitted_at", "complete_at",
+                    "assigned_agent"]
+    search_columns = ["status", "format_wanted", "region", "first_course_at", "decision_reason"]
+    show_fieldsets = [
+        (_l("Application"), {"fields": ["id", "learner", "format_wanted", "region", "status", "assigned_agent"]}),
+        (_l("Service clock"), {"fields": ["created_at", "submitted_at", "complete_at", "decided_at",
+                                          "first_course_at"]}),
+        (_l("Decision"), {"fields": ["decision_reason", "eligibility", "schedule_preferences", "consent_truthful",
+                                     "consent_privacy"]}),
+    ]
+    add_columns = edit_columns = ["learner", "format_wanted", "region", "status", "assigned_agent", "submitted_at",
+                                  "complete_at", "decided_at", "first_course_at", "decision_reason",
+                                  "consent_truthful", "consent_privacy"]
+    add_form_query_rel_fields = edit_form_query_rel_fields = {"assigned_agent": users_with_roles(AGENT)}
+    related_views = [ApplicationEventView, DocumentView, PlacementResultView]
+    base_order = ("created_at", "desc")
+
+
+def register(appbuilder: AppBuilder) -> None:
+    category = dict(category="Intake", category_label=_l("Intake"), category_icon="fa-inbox")
+    appbuilder.add_view(ApplicationView, "Applications", label=_l("Applications"), icon="fa-file-text-o",
+                        **category)
+    appbuilder.add_view(ApplicationEventView, "Application history", label=_l("Application history"),
+                        icon="fa-history", **category)
+    appbuilder.add_view(DocumentView, "Documents", label=_l("Documents"), icon="fa-paperclip", **category)
+    appbuilder.add_view(PlacementResultView, "Placement results", label=_l("Placement results"),
+                        icon="fa-signal", **category)
