@@ -79,8 +79,8 @@ def build_app(database_url: str, **overrides):
     return app
 
 
-@pytest.fixture(scope="session")
-def pg_url():
+def fresh_pg_database():
+    """Create an empty PostgreSQL database; yields its URL and drops it afterwards."""
     ok, reason = postgres_available()
     require(ok, reason)
     name = f"gf_test_{uuid.uuid4().hex[:8]}"
@@ -91,6 +91,11 @@ def pg_url():
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    yield from fresh_pg_database()
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 import holidays
+import pytest
 from flask_appbuilder import Model
 from sqlalchemy import func, select
 
@@ -17,9 +18,29 @@ from app.models import (
     ExamResult, ImmigrationStatus, IncomeSupport, Learner, Meeting, Partner, PartnerMembership, Payment, Region,
     Section, TermClosedDate,
 )
-from app.services.demo import DEMO_ACCOUNTS, DEMO_LEARNER_FILE, FILE_PREFIX, demo_terms
+from app.services.demo import DEMO_ACCOUNTS, DEMO_LEARNER_FILE, FILE_PREFIX, demo_terms, seed_demo
+from tests.conftest import build_app, fresh_pg_database
 
 HOLDS_SEAT = (EnrolmentStatus.ENROLLED, EnrolmentStatus.OFFERED)
+
+
+@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
+def demo_engine_app(request, tmp_path_factory):
+    """The demo alone in a database of its own on each engine: whole-table checks see only it."""
+    if request.param == "postgresql":
+        databases = fresh_pg_database()
+        url = next(databases)
+        request.addfinalizer(lambda: next(databases, None))
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('seed') / 'demo.db'}"
+    application = build_app(url)
+    with application.app_context():
+        seed_demo(db.session, application.appbuilder, scale=1)
+        db.session.remove()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def table_counts() -> dict[str, int]:

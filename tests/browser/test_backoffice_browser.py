@@ -19,7 +19,7 @@ def test_agent_works_in_french_then_switches_to_english(page, live_server):
     assert page.get_attribute("html", "lang") == "fr"
     login(page, live_server, "agent")
     assert page.get_attribute("html", "lang") == "fr"
-    assert page.locator("text=Déconnexion").count() >= 1
+    assert page.locator("text=Se déconnecter").count() >= 1
     page.click("a[hreflang=en]")
     page.wait_for_load_state()
     assert page.get_attribute("html", "lang") == "en"
@@ -31,8 +31,16 @@ def test_agent_works_in_french_then_switches_to_english(page, live_server):
     page.goto(f"{live_server}/lang/fr")
 
 
-def test_learner_sees_no_back_office_menu(page, live_server):
+BACK_OFFICE_MENUS = "nav ul.navbar-nav:not(.navbar-right) .dropdown-toggle"
+
+
+def test_learner_sees_her_pages_and_no_back_office_menu(page, live_server):
+    login(page, live_server, "agent")
+    assert page.locator(BACK_OFFICE_MENUS).count() >= 3
+    page.goto(f"{live_server}/logout/")
     login(page, live_server, "learner")
     assert page.get_attribute("html", "lang") == "fr"
-    for category in ("Catalogue", "Clientèle", "Admission", "Finances", "Sécurité"):
-        assert page.locator(f"nav >> text={category}").count() == 0
+    assert page.locator(BACK_OFFICE_MENUS).count() == 0
+    page.click("nav >> text=Mes cours")
+    page.wait_for_load_state()
+    assert page.url.endswith("/my/enrolments/")
