@@ -35,6 +35,8 @@ def configure_app(app: Flask, config) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # FAB warns, for every view at every start, that time-of-day columns have no search filter.
+    logging.getLogger("flask_appbuilder.models.filters").setLevel(logging.ERROR)
 
 
 def configure_database(app: Flask) -> None:
