@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import pkgutil
 import sys
 from pathlib import Path
 
 
 def main() -> int:
+    logging.disable(logging.INFO)  # the figures, not the apps' and migrations' start-up logs
     names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_"))
     only = set(sys.argv[1:])
     for name in names:
