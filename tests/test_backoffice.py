@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
+    IssuedDocument, IssuedDocumentKind,
     AccessLog, Allowance, AllowanceKind, AllowanceRule, AllowanceStatus, AllowanceUnit, Application,
     ApplicationEvent, ApplicationStatus, Attendance, AuditEvent, Availability, CapacityDeclaration, CaseNote,
     ClientCategory, Course, CourseFormat, Document, DocumentType, Enrolment, EnrolmentStatus, Enterprise,
@@ -156,6 +157,9 @@ def build_complete_file(app) -> dict[type, int]:
                      people_affected=1, keep_until=today + dt.timedelta(days=5 * 365)),
         ]
         job = Job(task="test.noop", args={})
+        issued = IssuedDocument(code=f"V{t}", learner=learner, kind=IssuedDocumentKind.ATTESTATION,
+                                content_sha256="0" * 64, summary={"hours": 33})
+        rows.append(issued)
         s.add_all(rows + [job])
         s.flush()
         report = ReportRun(report="waiting", job=job, requested_by_id=admin.id)

@@ -12,7 +12,7 @@ from .intake import (  # noqa: F401
     EnterpriseRequest, PlacementResult, RequestStatus,
 )
 from .enrolment import Availability, AvailabilityKind, Enrolment, EnrolmentStatus, Plan, PlanItem  # noqa: F401
-from .records import Attendance, ExamResult  # noqa: F401
+from .records import Attendance, ExamResult, IssuedDocument, IssuedDocumentKind  # noqa: F401
 from .finance import (  # noqa: F401
     Allowance, AllowanceKind, AllowanceRule, AllowanceStatus, AllowanceUnit, Payment,
 )

@@ -6,13 +6,15 @@ from decimal import Decimal
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Numeric, String, UniqueConstraint
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .catalogue import Section
 from .enrolment import Enrolment
 from .people import Learner
-from .reference import Skill, db_enum
+from .base import UTCDateTime, utcnow
+from .reference import LABELS, LabelledEnum, Skill, db_enum
 
 
 class Attendance(Model):
@@ -57,3 +59,34 @@ class ExamResult(Model):
 
     def __str__(self) -> str:
         return f"{self.skill.label}: {self.level}"
+
+
+class IssuedDocumentKind(LabelledEnum):
+    ATTESTATION = "attestation"
+    YEARLY_STATEMENT = "yearly_statement"
+
+
+LABELS.update({
+    IssuedDocumentKind.ATTESTATION: _l("Attestation of training"),
+    IssuedDocumentKind.YEARLY_STATEMENT: _l("Yearly statement of amounts paid"),
+})
+
+
+class IssuedDocument(Model):
+    """A document issued to a learner (PDF), checkable on a public page by its verification code."""
+
+    __tablename__ = "issued_document"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id"), index=True)
+    kind: Mapped[IssuedDocumentKind] = mapped_column(db_enum(IssuedDocumentKind, "issued_document_kind"))
+    year: Mapped[int | None]
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    # what the verification page may confirm (levels reached, hours, total paid) — no more
+    summary: Mapped[dict | None] = mapped_column(JSON)
+
+    learner: Mapped[Learner] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.kind.label} {self.code}"

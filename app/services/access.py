@@ -63,6 +63,7 @@ ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         "EnrolmentView": READ,
         "AttendanceView": READ,
         "ExamResultView": READ,
+        "IssuedDocumentView": READ,
         "PartnerView": READ,
         "SiteView": READ,
         "CapacityDeclarationView": READ,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 
-from ...models import Attendance, ExamResult
+from ...models import Attendance, ExamResult, IssuedDocument
 from .base import GuichetInterface, GuichetModelView
 
 
@@ -47,7 +47,30 @@ class ExamResultView(GuichetModelView):
     base_order = ("taken_on", "desc")
 
 
+class IssuedDocumentView(GuichetModelView):
+    """Attestations and statements issued to learners; written by the documents service only."""
+
+    datamodel = GuichetInterface(IssuedDocument)
+    list_title = _l("Issued documents")
+    record_name = _l("issued document")
+    base_permissions = ["can_list", "can_show"]
+    label_columns = {
+        "code": _l("Verification code"),
+        "kind": _l("Document"),
+        "year": _l("Year"),
+        "issued_at": _l("Issued at"),
+        "content_sha256": _l("SHA-256 of the file"),
+        "summary": _l("What the verification page confirms"),
+    }
+    list_columns = ["code", "learner", "kind", "year", "issued_at"]
+    search_columns = ["code", "kind", "year", "issued_at"]
+    show_columns = ["code", "learner", "kind", "year", "issued_at", "content_sha256", "summary"]
+    base_order = ("issued_at", "desc")
+
+
 def register(appbuilder: AppBuilder) -> None:
     category = dict(category="Records", category_label=_l("Records"), category_icon="fa-graduation-cap")
     appbuilder.add_view(AttendanceView, "Attendance", label=_l("Attendance"), icon="fa-check-square-o", **category)
     appbuilder.add_view(ExamResultView, "Exam results", label=_l("Exam results"), icon="fa-trophy", **category)
+    appbuilder.add_view(IssuedDocumentView, "Issued documents", label=_l("Issued documents"), icon="fa-certificate",
+                        **category)
