@@ -21,6 +21,8 @@ NAVIGATION = (
     ("MyEnrolmentsView.index", _l("My courses"), True),
     ("TimetableView.index", _l("Timetable builder"), True),
     ("MyCalendarView.index", _l("My calendar"), True),
+    ("MyFileView.index", _l("My file"), True),
+    ("MyDocumentsView.index", _l("My documents and data"), True),
 )
 
 
