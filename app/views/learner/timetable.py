@@ -45,11 +45,17 @@ PREFERENCE_LABELS = {
     Preference.LATEST: _l("Start as late as possible"),
     Preference.SINGLE_SITE: _l("Fewest places to go to (one site)"),
 }
+# Why a course cannot be placed: (reason, the learner already has seats this term) -> message.
 IMPOSSIBLE = {
-    Impossibility.NO_SECTIONS: _l("%(course)s: no section of this course is open to you in this term."),
-    Impossibility.ALL_SECTIONS_BLOCKED: _l(
+    (Impossibility.NO_SECTIONS, False): _l("%(course)s: no section of this course is open to you in this term."),
+    (Impossibility.NO_SECTIONS, True): _l("%(course)s: no section of this course is open to you in this term."),
+    (Impossibility.ALL_SECTIONS_BLOCKED, False): _l(
+        "%(course)s: every section meets during one of your unavailable times."),
+    (Impossibility.ALL_SECTIONS_BLOCKED, True): _l(
         "%(course)s: every section meets during your unavailable times or during a course you already have."),
-    Impossibility.LOCKED_SECTION_BLOCKED: _l(
+    (Impossibility.LOCKED_SECTION_BLOCKED, False): _l(
+        "%(course)s: the section you locked meets during one of your unavailable times."),
+    (Impossibility.LOCKED_SECTION_BLOCKED, True): _l(
         "%(course)s: the section you locked meets during your unavailable times or during a course you "
         "already have."),
 }
@@ -79,7 +85,8 @@ class BuilderForm(FlaskForm):
     class Meta:
         csrf = False
 
-    term = SelectField(_l("Term"), coerce=optional_int, validators=[Optional()])
+    term = SelectField(_l("Term"), coerce=optional_int, validators=[Optional()],
+                       invalid_choice_message=_l("This term is not open for registration: choose one from the list."))
     q = StringField(_l("Filter the courses"), validators=[Optional(), Length(max=100)],
                     description=_l("Part of a course code or title. Courses you have checked stay in the list."))
     pref1 = preference_field(_l("First preference"))
@@ -268,7 +275,8 @@ def shown_schedules(generated: Generated, term: Term, preferences, exclude) -> l
 def problems_of(generated: Generated) -> list[str]:
     """Why no timetable exists, in words: courses that cannot be placed, pairs that always clash."""
     courses = generated.courses
-    lines = [str(IMPOSSIBLE[reason]) % {"course": courses[course_id].title}
+    seated = bool(generated.seated)
+    lines = [str(IMPOSSIBLE[reason, seated]) % {"course": courses[course_id].title}
              for course_id, reason in generated.result.impossible_courses.items()]
     lines += [_("%(first)s and %(second)s always meet at the same time: every section of one overlaps every "
                 "section of the other.", first=courses[a].title, second=courses[b].title)
