@@ -38,7 +38,9 @@ def learner_links() -> list[dict]:
     """The learner pages this visitor may open, for the navigation and the home page."""
     is_learner = current_learner() is not None
     endpoints = current_app.view_functions
-    return [{"label": label, "url": url_for(endpoint), "current": request.endpoint == endpoint}
+    here = request.endpoint or ""
+    return [{"label": label, "url": url_for(endpoint),
+             "current": here.split(".")[0] == endpoint.split(".")[0]}
             for endpoint, label, learners_only in NAVIGATION
             if endpoint in endpoints and (is_learner or not learners_only)]
 
