@@ -1,4 +1,4 @@
-"""Command-line commands: roles, demo data, the job worker, translations."""
+"""Command-line commands: roles, demo data, the job worker, translations, allowances and payments."""
 from __future__ import annotations
 
 import subprocess
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def register_cli(app: Flask) -> None:
     """Attach the project's commands to ``flask``."""
-    for command in (seed_roles, seed_demo, demo_accounts, worker, jobs, translations):
+    for command in (seed_roles, seed_demo, demo_accounts, worker, jobs, translations, allowances):
         app.cli.add_command(command)
 
 
@@ -120,3 +120,61 @@ def translations() -> None:
         click.echo("$ " + " ".join(step[1:3]))
         if subprocess.run(step, cwd=ROOT).returncode != 0:
             raise click.ClickException(f"pybabel {step[1]} failed")
+
+
+@click.group("allowances")
+def allowances() -> None:
+    """Allowance rules, weekly allowances and payment batches."""
+
+
+def _week_option(function):
+    return click.option("--week", "week", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+                        help="Any day of the week (YYYY-MM-DD); weeks run Monday to Sunday.")(function)
+
+
+@allowances.command("rules")
+@with_appcontext
+def allowances_rules() -> None:
+    """Create the standard allowance rules that are missing (running it again changes nothing)."""
+    from .services.allowances import ensure_standard_rules
+
+    rules = ensure_standard_rules(db.session)
+    db.session.commit()
+    for rule in rules:
+        click.echo(f"  #{rule.id:<4} {rule.kind.value:<14} {rule.format.value:<10} {rule.amount:>8} "
+                   f"{rule.unit.value:<10} {rule.valid_from} .. {rule.valid_to or ''}")
+
+
+@allowances.command("build")
+@_week_option
+@with_appcontext
+def allowances_build(week) -> None:
+    """Compute the week's allowances from the attendance (no payment)."""
+    from .services.allowances import AllowanceError, build_allowances, week_of
+
+    monday = week_of(week.date())
+    try:
+        result = build_allowances(db.session, monday)
+    except AllowanceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"week of {monday}: " + ", ".join(f"{k}={v}" for k, v in result.as_dict().items()))
+
+
+@allowances.command("batch")
+@_week_option
+@click.option("--paid-on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Date of the payments (default: today); it must come after the end of the week.")
+@with_appcontext
+def allowances_batch(week, paid_on) -> None:
+    """Run the weekly payment batch: compute the week, then pay what is owed up to its end."""
+    import datetime as dt
+
+    from .services.allowances import AllowanceError, run_weekly_batch, week_of
+
+    try:
+        result = run_weekly_batch(db.session, week_of(week.date()), paid_on.date() if paid_on else dt.date.today())
+    except AllowanceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo("payment batch: " + ", ".join(f"{k}={v}" for k, v in result.items()))

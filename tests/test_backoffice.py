@@ -131,7 +131,8 @@ def build_complete_file(app) -> dict[type, int]:
         exam = ExamResult(learner=learner, section=section, skill=Skill.WRITTEN_COMPREHENSION, level=6,
                           taken_on=today)
         rule = AllowanceRule(kind=AllowanceKind.TRANSPORT, format=CourseFormat.FULL_TIME, unit=AllowanceUnit.WEEK,
-                             amount=Decimal("25.00"), valid_from=dt.date(2020, 1, 1), in_person_only=True)
+                             amount=Decimal("25.00"), valid_from=dt.date(2001, 1, 1), valid_to=dt.date(2001, 12, 31),
+                             in_person_only=True)
         payment = Payment(learner=learner, paid_on=today, amount=Decimal("25.00"), reference=f"P{t}")
         allowance = Allowance(learner=learner, enrolment=enrolment, period_start=today,
                               period_end=today + dt.timedelta(days=6), kind=AllowanceKind.TRANSPORT,

@@ -229,7 +229,7 @@ def test_allowances_follow_the_dated_rules_and_exclusions(demo_engine_app):
     with demo_engine_app.app_context():
         rules = db.session.scalars(select(AllowanceRule)).all()
         amounts = {(r.kind, r.format, r.valid_from): r.amount for r in rules}
-        assert amounts[(AllowanceKind.PARTICIPATION, CourseFormat.FULL_TIME, dt.date(2017, 7, 1))] == Decimal("230.00")
+        assert amounts[(AllowanceKind.PARTICIPATION, CourseFormat.FULL_TIME, dt.date(2017, 8, 1))] == Decimal("230.00")
         assert Decimal("115.00") in {r.amount for r in rules if r.kind == AllowanceKind.PARTICIPATION}
         part_time = next(r for r in rules if r.kind == AllowanceKind.PARTICIPATION
                          and r.format == CourseFormat.PART_TIME)

@@ -24,3 +24,16 @@ def expire_offers(as_of: str | None = None) -> dict:
     expired = expire(db.session, now=now)
     db.session.commit()
     return {"expired": expired}
+
+
+@task("build_payment_batch")
+def build_payment_batch(week: str, paid_on: str | None = None) -> dict:
+    """The weekly payment batch: compute the week's allowances, then pay what is owed up to its end."""
+    import datetime as dt
+
+    from ..services.allowances import run_weekly_batch, week_of
+
+    result = run_weekly_batch(db.session, week_of(dt.date.fromisoformat(week)),
+                              dt.date.fromisoformat(paid_on) if paid_on else dt.date.today())
+    db.session.commit()
+    return result

@@ -22,7 +22,7 @@ import random
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import generate_password_hash
 
 from ..models import (
-    AccessLog, Allowance, AllowanceKind, AllowanceRule, AllowanceStatus, AllowanceUnit, Application,
+    AccessLog, Allowance, AllowanceRule, AllowanceStatus, Application,
     ApplicationEvent, ApplicationStatus, Attendance, Availability, AvailabilityKind, CapacityDeclaration,
     CaseNote, ClientCategory, Course, CourseFormat, Delivery, DeliveryStatus, Enrolment, EnrolmentStatus,
     Enterprise, EnterpriseMembership, EnterpriseRequest, ExamResult, Field, ImmigrationStatus, IncomeSupport,
@@ -42,6 +42,9 @@ from ..models import (
 )
 from ..models.reference import stage_of
 from . import demo_data as data
+from .allowances import (
+    AttendanceDay, LearnerFacts, RuleBook, dues_for_week, ensure_standard_rules, pay_batch, week_of,
+)
 from .access import ADMIN, AGENT, ANALYST, ENTERPRISE_REP, LEARNER, PARTNER_STAFF, SUPPORT
 
 SEED = 2026
@@ -170,10 +173,6 @@ class Calendar:
 
 def monday_of(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.isoweekday() - 1)
-
-
-def money(value) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def slug(text: str) -> str:
@@ -459,37 +458,9 @@ class DemoBuilder:
         self.courses = self.ensure(Course, lambda c: c.code, wanted)
 
     def seed_rules(self) -> None:
-        """The allowance amounts of DESIGN §2 as dated rows (never constants in code)."""
-        origin = dt.date(2010, 1, 1)
-        rules = [
-            (AllowanceKind.PARTICIPATION, CourseFormat.FULL_TIME, AllowanceUnit.WEEK, "115.00", origin,
-             dt.date(2017, 6, 30), False, "Montant en vigueur jusqu'à la hausse de 2017.",
-             "Amount in force until the 2017 increase."),
-            (AllowanceKind.PARTICIPATION, CourseFormat.FULL_TIME, AllowanceUnit.WEEK, "230.00", dt.date(2017, 7, 1),
-             None, False, "Allocation de participation aux cours à temps complet.",
-             "Participation allowance for full-time courses."),
-            (AllowanceKind.TRANSPORT, CourseFormat.FULL_TIME, AllowanceUnit.WEEK, "25.00", origin, None, True,
-             "Cours à temps complet suivis en personne.", "Full-time courses attended in person."),
-            (AllowanceKind.CHILDCARE, CourseFormat.FULL_TIME, AllowanceUnit.CHILD_DAY, "25.00", origin, None, False,
-             "Frais de garde, jusqu'à 25 $ par enfant par jour.", "Childcare costs, up to $25 per child per day."),
-            (AllowanceKind.CHILDCARE, CourseFormat.PART_TIME, AllowanceUnit.CHILD_DAY, "9.00", origin, None, False,
-             "Frais de garde, jusqu'à 9 $ par enfant par jour.", "Childcare costs, up to $9 per child per day."),
-            (AllowanceKind.PARTICIPATION, CourseFormat.PART_TIME, AllowanceUnit.DAY, "28.00", origin,
-             dt.date(2024, 9, 22), False, "Allocation abolie le 23 septembre 2024.",
-             "Allowance abolished on 23 September 2024."),
-        ]
-        self.rules = list(self.ensure(AllowanceRule, lambda r: (r.kind, r.format, r.unit, r.valid_from), [
-            ((kind, fmt, unit, valid_from), {
-                "kind": kind, "format": fmt, "unit": unit, "amount": Decimal(amount), "valid_from": valid_from,
-                "valid_to": valid_to, "in_person_only": in_person, "note_fr": note_fr, "note_en": note_en})
-            for kind, fmt, unit, amount, valid_from, valid_to, in_person, note_fr, note_en in rules]).values())
-
-    def rule_for(self, kind: AllowanceKind, fmt: CourseFormat, day: dt.date) -> AllowanceRule | None:
-        for rule in self.rules:
-            if (rule.kind == kind and rule.format == fmt and rule.valid_from <= day
-                    and (rule.valid_to is None or day <= rule.valid_to)):
-                return rule
-        return None
+        """The allowance amounts of DESIGN §2: the allowance service's standard rules (data, not code)."""
+        ensure_standard_rules(self.session)
+        self.rule_book = RuleBook.load(self.session)
 
     # --- terms ------------------------------------------------------------------------------------
 
@@ -1347,75 +1318,48 @@ class LearnerFiles:
     # allowances and payments -----------------------------------------------------------------------
 
     def create_allowances(self) -> None:
-        """Weekly allowances from the attendance, by the rules in force, then payments every two weeks."""
-        b = self.b
-        pending = []
+        """Each week that is over, the allowances the allowance service computes from the attendance;
+        then the service's payment batches every two weeks, for the periods whose pay day has passed."""
+        rows = []
         for person in self.people:
-            learner = person.learner
-            if learner.living_abroad:
-                continue
-            excluded = learner.income_support is not None or (learner.status is not None
-                                                              and learner.status.allowance_excluded)
+            facts = LearnerFacts.of(person.learner)
+            weeks = defaultdict(list)
             for planned in person.enrolments:
-                days = planned.days
-                if not days:
-                    continue
                 section = planned.section
-                fmt = section.course.format
-                weeks = defaultdict(list)
-                for day, _hours, present, justified in days:
-                    weeks[monday_of(day)].append(present > 0 or justified)
-                first_week = monday_of(section.starts_on)
-                for week_start, attended in sorted(weeks.items()):
-                    week_end = week_start + dt.timedelta(days=6)
-                    if week_end >= self.today:
-                        continue
-                    days_attended = sum(attended)
-                    if days_attended == 0:
-                        continue
-                    share = (Decimal(days_attended) / Decimal(len(attended))).quantize(CENT)
-                    week_number = (week_start - first_week).days // 7
-                    pay_day = first_week + (week_number // 2 * 2 + 1) * WEEK + dt.timedelta(days=10)
-                    status = (AllowanceStatus.PAID if pay_day < self.today
-                              else AllowanceStatus.APPROVED if week_end <= self.today - dt.timedelta(days=4)
-                              else AllowanceStatus.PENDING)
-                    lines = []
-                    for kind in (AllowanceKind.PARTICIPATION, AllowanceKind.TRANSPORT):
-                        if kind == AllowanceKind.PARTICIPATION and excluded:
-                            continue
-                        rule = b.rule_for(kind, fmt, week_start)
-                        if rule is None or (rule.in_person_only and section.delivery != Delivery.IN_PERSON):
-                            continue
-                        quantity = share if rule.unit == AllowanceUnit.WEEK else Decimal(days_attended)
-                        lines.append((kind, rule, quantity))
-                    children = learner.children_in_care or 0
-                    rule = b.rule_for(AllowanceKind.CHILDCARE, fmt, week_start)
-                    if children and rule is not None:
-                        lines.append((AllowanceKind.CHILDCARE, rule, Decimal(days_attended * children)))
-                    for kind, rule, quantity in lines:
-                        pending.append({
-                            "learner_id": learner.id, "enrolment_id": planned.row.id, "period_start": week_start,
-                            "period_end": week_end, "kind": kind, "sequence": 0, "quantity": quantity.quantize(CENT),
-                            "amount": money(rule.amount * quantity), "status": status, "rule_id": rule.id,
-                            "created_at": self.calendar.at(week_end, 23 * 60),
-                            "_pay_day": pay_day, "_file": person.file_number})
-        payments = {}
-        for row in pending:
-            if row["status"] == AllowanceStatus.PAID:
-                key = (row["learner_id"], row["_pay_day"])
-                if key not in payments:
-                    payday = row["_pay_day"]
-                    payments[key] = Payment(
-                        learner_id=row["learner_id"], paid_on=payday, amount=Decimal("0.00"),
-                        reference=f"PAI-{row['_file'][-6:]}-{payday:%Y%m%d}", batch=f"LOT-{payday:%Y%m%d}")
-                payments[key].amount += row["amount"]
-        self.session.add_all(payments.values())
-        self.session.flush()
-        for row in pending:
-            payday, _file = row.pop("_pay_day"), row.pop("_file")
-            payment = payments.get((row["learner_id"], payday)) if row["status"] == AllowanceStatus.PAID else None
-            row["payment_id"] = payment.id if payment else None
-        self.bulk(Allowance, pending)
+                for day, hours, present, _justified in planned.days:
+                    weeks[week_of(day)].append(AttendanceDay(
+                        planned.row.id, section.course.format, section.delivery == Delivery.IN_PERSON, day, hours,
+                        present))
+            for week_start, days in sorted(weeks.items()):
+                week_end = week_start + dt.timedelta(days=6)
+                if week_end >= self.today:
+                    continue
+                status = (AllowanceStatus.APPROVED if week_end <= self.today - dt.timedelta(days=4)
+                          else AllowanceStatus.PENDING)
+                for due in dues_for_week(self.b.rule_book, facts, week_start, days):
+                    rows.append({
+                        "learner_id": facts.id, "enrolment_id": due.enrolment_id, "period_start": week_start,
+                        "period_end": week_end, "kind": due.kind, "sequence": 0, "quantity": due.quantity,
+                        "amount": due.amount, "status": status, "rule_id": due.rule.id if due.rule else None,
+                        "note": due.note, "created_at": self.calendar.at(week_end, 23 * 60)})
+        self.bulk(Allowance, rows)
+        self.pay_fortnights(rows)
+
+    def pay_fortnights(self, rows: list[dict]) -> None:
+        """Pay the new learners' allowances by two-week periods from the first week owed, on the
+        Thursday after each period, through the allowance service's payment batch."""
+        if not rows:
+            return
+        learner_ids = sorted({row["learner_id"] for row in rows})
+        start = min(row["period_start"] for row in rows)
+        while True:
+            end = start + dt.timedelta(days=13)
+            pay_day = end + dt.timedelta(days=4)
+            if pay_day >= self.today:
+                break
+            for first in range(0, len(learner_ids), 5000):
+                pay_batch(self.session, start, end, pay_day, learner_ids=learner_ids[first:first + 5000])
+            start += 2 * WEEK
 
     # notes, messages, access log, availability ----------------------------------------------------
 
