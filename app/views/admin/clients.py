@@ -1,16 +1,20 @@
 """Clients: learners' files, their weekly availability and saved timetables."""
 from __future__ import annotations
 
+from flask import abort, request
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
+from ...extensions import db
 from ...models import Availability, Learner, Plan, PlanItem
+from ...services.access_log import LEARNER_FILE, LEARNER_FILE_EDIT, log_access
 from .base import GuichetInterface, GuichetModelView, weekday_field, weekday_label
-from .compliance import CaseNoteView
+from .compliance import AccessLogView, CaseNoteView
 from .enrolment import EnrolmentView
 from .finance import AllowanceView, PaymentView
 from .intake import ApplicationView, PlacementResultView
-from .records import ExamResultView
+from .records import ExamResultView, IssuedDocumentView
 
 
 class AvailabilityView(GuichetModelView):
@@ -89,8 +93,26 @@ class LearnerView(GuichetModelView):
                                   "living_abroad", "address", "postal_code", "region", "current_level",
                                   "children_in_care", "consent_data_sharing", "consent_employer_progress"]
     related_views = [ApplicationView, EnrolmentView, ExamResultView, PlacementResultView, AllowanceView,
-                     PaymentView, CaseNoteView, AvailabilityView, PlanView]
+                     PaymentView, IssuedDocumentView, CaseNoteView, AvailabilityView, PlanView, AccessLogView]
     base_order = ("last_name", "asc")
+
+    # Law 25: every staff opening of a learner's file is written to the access log (committed
+    # before the page is built), which the learner reads on "My documents and data".
+    def _show(self, pk):
+        self._record_consultation(pk, LEARNER_FILE)
+        return super()._show(pk)
+
+    def _edit(self, pk):
+        if request.method == "GET":
+            self._record_consultation(pk, LEARNER_FILE_EDIT)
+        return super()._edit(pk)
+
+    def _record_consultation(self, pk, what: str) -> None:
+        learner = self.datamodel.get(pk, self._base_filters)
+        if learner is None:
+            abort(404)
+        log_access(db.session, learner, current_user, what)
+        db.session.commit()
 
 
 def register(appbuilder: AppBuilder) -> None:
