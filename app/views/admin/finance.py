@@ -128,7 +128,8 @@ class PaymentView(ReadOnlyModelView):
     datamodel = GuichetInterface(Payment)
     list_title = _l("Payments")
     record_name = _l("payment")
-    label_columns = {"paid_on": _l("Paid on"), "reference": _l("Payment reference"), "batch": _l("Batch")}
+    label_columns = {"paid_on": _l("Paid on"), "reference": _l("Payment reference"), "batch": _l("Batch"),
+                     "allowances": _l("Allowances")}
     list_columns = ["reference", "learner", "paid_on", "amount", "batch"]
     search_columns = ["reference", "paid_on", "amount", "batch"]
     show_columns = ["reference", "learner", "paid_on", "amount", "batch"]
