@@ -1,0 +1,387 @@
+"""The learner's application (demande d'admission): a draft answered step by step, its documents,
+submission and withdrawal.
+
+A learner has at most one *open* application (draft, submitted, documents requested, complete or
+approved); a new one can be started once the last is withdrawn, refused or closed. The answers
+about the person (category, birth date, where they live, status, income support, children) are
+kept on the Learner file, the answers about the course wanted on the Application. While the
+application is a draft every answer may be saved incomplete; ``missing_answers`` says what must
+still be given before it can be submitted.
+
+Status changes go through ``intake.transition`` only; eligibility is evaluated on submission.
+Callers commit.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import (
+    Application, ApplicationEvent, ApplicationStatus as S, ClientCategory, CourseFormat, Document, DocumentType,
+    Enterprise, ImmigrationStatus, IncomeSupport, Learner, Region, Site,
+)
+from ..models.base import utcnow
+from . import intake
+from .access_log import WHAT_LABELS
+from .document_store import DocumentStore
+
+# Codes of the client categories (reference rows seeded with the same codes, see demo_data.py).
+IMMIGRANT = "immigrant"
+CANADIAN = "canadian"
+PREPARING_TO_SETTLE = "abroad"
+BUSINESS_EMPLOYEE = "business_employee"
+
+OPEN = frozenset({S.DRAFT, S.SUBMITTED, S.DOCUMENTS_REQUESTED, S.COMPLETE, S.APPROVED})
+# Documents can be sent until the file is complete, removed only while nobody is reviewing them.
+DOCUMENTS_ADDABLE = frozenset({S.DRAFT, S.SUBMITTED, S.DOCUMENTS_REQUESTED})
+DOCUMENTS_REMOVABLE = frozenset({S.DRAFT, S.DOCUMENTS_REQUESTED})
+# A learner submits a draft, and submits again once the documents asked for are added.
+SUBMITTABLE = frozenset({S.DRAFT, S.DOCUMENTS_REQUESTED})
+
+WEEKDAYS = {1: _l("Monday"), 2: _l("Tuesday"), 3: _l("Wednesday"), 4: _l("Thursday"), 5: _l("Friday"),
+            6: _l("Saturday"), 7: _l("Sunday")}
+PERIODS = {"morning": _l("Morning"), "afternoon": _l("Afternoon"), "evening": _l("Evening"),
+           # periods written by older files (demo data)
+           "day": _l("Daytime"), "weekend": _l("Weekend")}
+CHOSEN_PERIODS = ("morning", "afternoon", "evening")
+MAX_CHILDREN = 20
+
+STEPS = {
+    1: _l("About you"),
+    2: _l("Your situation"),
+    3: _l("The course you want"),
+    4: _l("Review and submit"),
+}
+
+# What the learner's file shows when a member of staff downloads one of their documents (Law 25).
+DOCUMENT_CONSULTED = "application_document"
+WHAT_LABELS.setdefault(DOCUMENT_CONSULTED, _l("A document sent with your application"))
+
+REFUSALS = {
+    "already_open": _l("You already have an application in progress: only one application can be open at a "
+                       "time. Continue it, or withdraw it before starting a new one."),
+    "not_editable": _l("This application has been sent: its answers can no longer be changed. Write to us if "
+                       "something has changed."),
+    "not_submittable": _l("This application cannot be sent in its current state (“%(status)s”)."),
+    "consents": _l("To send your application, confirm that your information is true and accept the privacy "
+                   "notice."),
+    "incomplete": _l("Some answers are still missing; they are listed on this page."),
+    "not_withdrawable": _l("This application can no longer be withdrawn (“%(status)s”)."),
+    "documents_closed": _l("Documents can no longer be added to this application (“%(status)s”)."),
+    "document_locked": _l("This document can no longer be deleted: your application is being reviewed."),
+}
+
+# What is still missing before submission, per step.
+MISSING = {
+    "region": _l("Choose the region where you live, or tick “I live outside Québec”."),
+    "enterprise": _l("Give the Québec enterprise number (NEQ) of the business you work for."),
+    "immigration_status": _l("Give your immigration status."),
+    "arrival_date": _l("Give the date you arrived in Québec."),
+    "format": _l("Choose the format of course you want."),
+    "format_abroad": _l("While you live outside Québec, you can take online courses only."),
+    "format_workplace": _l("Workplace training is for employees of a registered business."),
+}
+
+
+class ApplicationRefused(Exception):
+    """An action on an application the rules do not allow; ``message`` is translated when read."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(code)
+        self.code, self.params = code, params
+
+    @property
+    def message(self) -> str:
+        return str(REFUSALS[self.code]) % {k: str(v) for k, v in self.params.items()}
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --- finding the application --------------------------------------------------------------------
+
+def open_application(session: Session, learner: Learner) -> Application | None:
+    """The learner's open application, if any (there is at most one)."""
+    return session.scalar(
+        select(Application).where(Application.learner_id == learner.id, Application.status.in_(OPEN))
+        .order_by(Application.created_at.desc(), Application.id.desc()).limit(1))
+
+
+def latest_application(session: Session, learner: Learner) -> Application | None:
+    """The open application, else the most recent one (withdrawn, refused or closed), else None."""
+    return open_application(session, learner) or session.scalar(
+        select(Application).where(Application.learner_id == learner.id)
+        .order_by(Application.created_at.desc(), Application.id.desc()).limit(1))
+
+
+def timeline(session: Session, application: Application) -> list[ApplicationEvent]:
+    """The application's events, oldest first."""
+    return list(session.scalars(select(ApplicationEvent).where(ApplicationEvent.application_id == application.id)
+                                .order_by(ApplicationEvent.at, ApplicationEvent.id)))
+
+
+def documents_of(session: Session, application: Application) -> list[Document]:
+    return list(session.scalars(select(Document).where(Document.application_id == application.id)
+                                .order_by(Document.uploaded_at, Document.id)))
+
+
+def own_document(session: Session, learner: Learner, document_id: int) -> Document | None:
+    """The learner's own document with that id; None for another learner's (or no) document."""
+    return session.scalar(select(Document).where(Document.id == document_id, Document.learner_id == learner.id))
+
+
+# --- the rules the answers follow ---------------------------------------------------------------
+
+def needs_immigration_status(category: ClientCategory | None) -> bool:
+    return category is not None and category.code == IMMIGRANT
+
+
+def asks_immigration_status(category: ClientCategory | None) -> bool:
+    """Whether step 2 asks about immigration (everyone but Canadian-born people and citizens)."""
+    return category is None or category.code != CANADIAN
+
+
+def needs_enterprise(category: ClientCategory | None) -> bool:
+    return category is not None and category.code == BUSINESS_EMPLOYEE
+
+
+def lives_abroad(category: ClientCategory | None, living_abroad: bool) -> bool:
+    return living_abroad or (category is not None and category.code == PREPARING_TO_SETTLE)
+
+
+def format_problem(fmt: CourseFormat, *, abroad: bool, has_enterprise: bool) -> str | None:
+    """Why a format cannot be asked for (a MISSING code), or None when it can."""
+    if abroad and fmt != CourseFormat.ONLINE:
+        return "format_abroad"
+    if fmt == CourseFormat.WORKPLACE and not has_enterprise:
+        return "format_workplace"
+    return None
+
+
+def normalise_neq(value: str | None) -> str:
+    return "".join((value or "").split())
+
+
+def enterprise_by_neq(session: Session, neq: str) -> Enterprise | None:
+    return session.scalar(select(Enterprise).where(Enterprise.neq == normalise_neq(neq)))
+
+
+def format_chosen(application: Application) -> bool:
+    """Whether the learner has chosen the format (a new draft carries a provisional one)."""
+    return bool((application.schedule_preferences or {}).get("format_chosen"))
+
+
+def missing_answers(application: Application) -> dict[int, list[str]]:
+    """What must still be answered before submission: step number -> MISSING codes."""
+    learner = application.learner
+    missing: dict[int, list[str]] = {}
+    abroad = lives_abroad(learner.category, learner.living_abroad)
+    if learner.region_id is None and not abroad:
+        missing.setdefault(1, []).append("region")
+    if needs_enterprise(learner.category) and learner.enterprise_id is None:
+        missing.setdefault(1, []).append("enterprise")
+    if needs_immigration_status(learner.category):
+        if learner.status_id is None:
+            missing.setdefault(2, []).append("immigration_status")
+        if learner.arrival_date is None:
+            missing.setdefault(2, []).append("arrival_date")
+    if not format_chosen(application):
+        missing.setdefault(3, []).append("format")
+    else:
+        problem = format_problem(application.format_wanted, abroad=abroad,
+                                 has_enterprise=learner.enterprise_id is not None)
+        if problem:
+            missing.setdefault(3, []).append(problem)
+    return missing
+
+
+def missing_message(code: str) -> str:
+    return str(MISSING[code])
+
+
+# --- the draft ------------------------------------------------------------------------------------
+
+def start_application(session: Session, learner: Learner, *, actor_id: int | None = None) -> Application:
+    """A new draft for the learner; refused while another application is open."""
+    # Two clicks at once: the second waits for the first on the learner's row, then sees its draft.
+    session.execute(select(Learner.id).where(Learner.id == learner.id).with_for_update())
+    if open_application(session, learner) is not None:
+        raise ApplicationRefused("already_open")
+    # format_wanted cannot be empty: the draft carries a provisional format until step 3 is answered.
+    provisional = CourseFormat.ONLINE if lives_abroad(learner.category, learner.living_abroad) \
+        else CourseFormat.FULL_TIME
+    now = utcnow()
+    application = Application(learner=learner, format_wanted=provisional, status=S.DRAFT, created_at=now,
+                              region_id=learner.region_id)
+    session.add(application)
+    # The file's history starts with its creation (from no status to draft).
+    session.add(ApplicationEvent(application=application, from_status=None, to_status=S.DRAFT, actor_id=actor_id,
+                                 at=now))
+    session.flush()
+    return application
+
+
+def _editable(application: Application) -> None:
+    if application.status != S.DRAFT:
+        raise ApplicationRefused("not_editable")
+
+
+@dataclass
+class AboutYou:
+    """Step 1. ``None`` for category or birth date means "not answered in this draft": kept as is."""
+
+    category: ClientCategory | None
+    birth_date: dt.date | None
+    region: Region | None
+    living_abroad: bool
+    enterprise: Enterprise | None
+
+
+@dataclass
+class Situation:
+    """Step 2."""
+
+    immigration_status: ImmigrationStatus | None
+    arrival_date: dt.date | None
+    income_support: IncomeSupport | None
+    children_in_care: int | None
+
+
+@dataclass
+class CourseWanted:
+    """Step 3. ``format`` None means "not chosen yet" (only in a draft)."""
+
+    format: CourseFormat | None
+    weekdays: list[int]
+    periods: list[str]
+    region: Region | None
+    site: Site | None
+
+
+def save_about_you(session: Session, application: Application, answers: AboutYou) -> None:
+    _editable(application)
+    learner = application.learner
+    if answers.category is not None:
+        learner.category = answers.category
+    if answers.birth_date is not None:
+        learner.birth_date = answers.birth_date
+    learner.living_abroad = answers.living_abroad
+    learner.region = None if answers.living_abroad else answers.region
+    learner.enterprise = answers.enterprise if needs_enterprise(learner.category) else None
+    if not asks_immigration_status(learner.category):
+        learner.status = None
+        learner.arrival_date = None
+    if application.region_id is None:
+        application.region = learner.region
+    session.flush()
+
+
+def save_situation(session: Session, application: Application, answers: Situation) -> None:
+    _editable(application)
+    learner = application.learner
+    learner.status = answers.immigration_status
+    learner.arrival_date = answers.arrival_date
+    learner.income_support = answers.income_support
+    learner.children_in_care = answers.children_in_care or 0
+    session.flush()
+
+
+def save_course(session: Session, application: Application, answers: CourseWanted) -> None:
+    _editable(application)
+    preferences = {
+        "weekdays": sorted(set(answers.weekdays)),
+        "periods": [p for p in CHOSEN_PERIODS if p in answers.periods],
+        "site_id": answers.site.id if answers.site is not None else None,
+        "format_chosen": answers.format is not None or format_chosen(application),
+    }
+    if answers.format is not None:
+        application.format_wanted = answers.format
+    application.schedule_preferences = preferences
+    application.region = answers.region
+    session.flush()
+
+
+def save_consents(session: Session, application: Application, *, truthful: bool, privacy: bool) -> None:
+    _editable(application)
+    application.consent_truthful = truthful
+    application.consent_privacy = privacy
+    session.flush()
+
+
+def preferred_site(session: Session, application: Application) -> Site | None:
+    site_id = (application.schedule_preferences or {}).get("site_id")
+    return session.get(Site, site_id) if site_id else None
+
+
+# --- submission and withdrawal --------------------------------------------------------------------
+
+def submit(session: Session, application: Application, *, actor_id: int | None = None) -> ApplicationEvent:
+    """Send the application (or send it back once documents are added) and evaluate eligibility."""
+    if application.status not in SUBMITTABLE:
+        raise ApplicationRefused("not_submittable", status=application.status.label)
+    if not (application.consent_truthful and application.consent_privacy):
+        raise ApplicationRefused("consents")
+    if missing_answers(application):
+        raise ApplicationRefused("incomplete")
+    event = intake.transition(session, application, S.SUBMITTED, actor_id=actor_id)
+    from . import eligibility  # evaluated on each submission, with the documents sent so far
+
+    eligibility.evaluate_and_store(session, application)
+    session.flush()
+    return event
+
+
+def can_withdraw(application: Application) -> bool:
+    return intake.can_transition(application, S.WITHDRAWN)
+
+
+def withdraw(session: Session, application: Application, *, actor_id: int | None = None,
+             reason: str | None = None) -> ApplicationEvent:
+    if not can_withdraw(application):
+        raise ApplicationRefused("not_withdrawable", status=application.status.label)
+    return intake.transition(session, application, S.WITHDRAWN, actor_id=actor_id,
+                             note=(reason or "").strip() or None)
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+def can_add_documents(application: Application) -> bool:
+    return application.status in DOCUMENTS_ADDABLE
+
+
+def can_remove_documents(application: Application) -> bool:
+    return application.status in DOCUMENTS_REMOVABLE
+
+
+def add_document(session: Session, store: DocumentStore, application: Application, doc_type: DocumentType,
+                 stream: BinaryIO, filename: str | None, declared_type: str | None) -> Document:
+    """Check and store an uploaded file, and record it. Nothing is stored when it is refused
+    (``UploadRefused``); if the caller's commit fails it must ``store.discard(document.storage_key)``."""
+    if not can_add_documents(application):
+        raise ApplicationRefused("documents_closed", status=application.status.label)
+    stored = store.save(stream, filename, declared_type)
+    document = Document(application=application, learner_id=application.learner_id, type=doc_type,
+                        original_name=stored.original_name, content_type=stored.content_type,
+                        storage_key=stored.key, sha256=stored.sha256, size_bytes=stored.size)
+    session.add(document)
+    try:
+        session.flush()
+    except Exception:
+        store.discard(stored.key)
+        raise
+    return document
+
+
+def remove_document(session: Session, document: Document) -> str:
+    """Delete the record; returns the storage key, to discard the file once the caller commits."""
+    if not can_remove_documents(document.application):
+        raise ApplicationRefused("document_locked")
+    key = document.storage_key
+    session.delete(document)
+    session.flush()
+    return key
