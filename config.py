@@ -60,6 +60,7 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     UPLOAD_DIR = str(INSTANCE_DIR / "documents")
+    DOCUMENT_MAX_BYTES = 5 * 1024 * 1024
     # Public address printed on PDFs (verification URL); None: the address of the request.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
     DEMO_PASSWORD = "Francisation-2026!"

@@ -18,6 +18,7 @@ from ...models import Learner
 # The learner pages shown in the navigation: (endpoint, label, for learners only).
 NAVIGATION = (
     ("CatalogueView.index", _l("Course catalogue"), False),
+    ("MyApplicationView.index", _l("My application"), True),
     ("MyEnrolmentsView.index", _l("My courses"), True),
     ("TimetableView.index", _l("Timetable builder"), True),
     ("MyCalendarView.index", _l("My calendar"), True),
