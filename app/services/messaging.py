@@ -56,6 +56,33 @@ TEMPLATES = {
         _l("Hello {name},\n\nYou are now registered in section {section} of {course}; your previous "
            "seat was released.\n\nFrancisation Québec"),
     ),
+    "verify_email": (
+        _l("Confirm your e-mail address"),
+        _l("Hello {name},\n\nTo activate your account on Guichet Francisation, confirm your e-mail address "
+           "by opening this link within {hours} hours:\n\n{link}\n\nIf you did not create this account, "
+           "ignore this message: the account will not be activated.\n\nFrancisation Québec"),
+    ),
+    "register_attempt": (
+        _l("Someone tried to create an account with your address"),
+        _l("Hello {name},\n\nSomeone tried to create an account on Guichet Francisation with this e-mail "
+           "address, which already has an account. Nothing was changed.\n\nIf it was you, log in here:\n"
+           "{login}\n\nIf you have forgotten your password, or never confirmed your address, ask for a new "
+           "password here:\n{forgot}\n\nIf it was not you, you can ignore this message.\n\nFrancisation Québec"),
+    ),
+    "reset_password": (
+        _l("Choose a new password"),
+        _l("Hello {name},\n\nWe received a request to reset the password of your Guichet Francisation "
+           "account. Open this link within {minutes} minutes to choose a new password:\n\n{link}\n\n"
+           "The link works only once. If it has expired, ask for another one:\n{forgot}\n\n"
+           "If you did not ask for this, ignore this message: your password stays the same.\n\n"
+           "Francisation Québec"),
+    ),
+    "password_changed": (
+        _l("Your password has been changed"),
+        _l("Hello {name},\n\nThe password of your Guichet Francisation account has just been changed.\n\n"
+           "If you did not do it, choose a new password right away and contact us:\n{forgot}\n\n"
+           "Francisation Québec"),
+    ),
     "notice": (
         _l("A message from Francisation Québec"),
         _l("Hello {name},\n\n{text}\n\nFrancisation Québec"),
