@@ -118,6 +118,7 @@ def test_email_goes_through_a_real_smtp_server_in_the_learners_language(pg_url, 
         assert received[english.email]["Subject"] == "Welcome to Guichet Francisation"
         assert received[french.email]["Subject"] == "Bienvenue au Guichet Francisation"
         assert "Amina" in received[french.email].get_content()
+        assert (received[french.email]["Content-Language"], received[english.email]["Content-Language"]) == ("fr", "en")
         statuses = db.session.scalars(select(Message.status).where(
             Message.learner_id.in_([french.id, english.id]))).all()
         assert statuses == [DeliveryStatus.SENT, DeliveryStatus.SENT]

@@ -135,8 +135,8 @@ def deliver(session: Session, message_id: int) -> DeliveryStatus:
     email["From"] = config["MAIL_DEFAULT_SENDER"]
     email["To"] = message.recipient
     email["Subject"] = message.subject
-    email["Content-Language"] = message.language.value
     email.set_content(message.body)
+    email["Content-Language"] = message.language.value  # after set_content, which resets Content-* headers
     try:
         with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
             if config.get("MAIL_USE_TLS"):
