@@ -71,6 +71,12 @@ ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         "EnterpriseRequestView": ADD_EDIT,
         "CaseNoteView": ADD_EDIT,
         "MessageView": READ,
+        # the partners' group records (attendance, results, completion, dropout), read-only
+        "GroupRecordsView": READ,
+        # the desk: work queue (list), an application's file (show), its actions (edit)
+        "AgentDeskView": ("can_list", "can_show", "can_edit"),
+        # case notes on a learner's file (show, add) and "my follow-ups due" (list, mark done: edit)
+        "LearnerNotesView": ("can_list", "can_show", "can_add", "can_edit"),
     },
     # Partner staff: their own organisation's groups, sites, teachers, capacity, attendance and
     # results (rows of other partners are filtered out, see partner_ids_for).
@@ -86,6 +92,10 @@ ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         "EnrolmentView": READ,
         "AttendanceView": WRITE,
         "ExamResultView": WRITE,
+        # their groups' attendance sheets, exam results, completion and dropout (app/views/partner)
+        "GroupRecordsView": EDIT,
+        # case notes on the learners enrolled with their partner, and their own follow-ups due
+        "LearnerNotesView": ("can_list", "can_show", "can_add", "can_edit"),
     },
     # Help desk: identity and account state only (account actions live on the support pages).
     SUPPORT: {

@@ -2,13 +2,14 @@
 from flask_appbuilder import AppBuilder
 
 from . import (
-    accounts, catalogue, clients, compliance, enrolment, enterprises, finance, intake, partners, records,
-    reference,
+    accounts, agent_desk, catalogue, clients, compliance, enrolment, enterprises, finance, intake, partners,
+    records, reference,
 )
 
 # Menu order: the daily work first, reference data and compliance last.
-MODULES = (catalogue, clients, intake, enrolment, records, finance, partners, enterprises, compliance, reference,
-           accounts)
+# agent_desk adds its pages to the Intake and Records categories, so it comes after both.
+MODULES = (catalogue, clients, intake, enrolment, records, agent_desk, finance, partners, enterprises, compliance,
+           reference, accounts)
 
 
 def register(appbuilder: AppBuilder) -> None:
