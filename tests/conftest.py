@@ -30,8 +30,10 @@ def pytest_sessionstart(session):
 
     root = Path(__file__).resolve().parent.parent
     pybabel = Path(sys.executable).with_name("pybabel")
-    subprocess.run([str(pybabel), "compile", "-f", "-d", str(root / "translations")], check=True,
-                   stdout=subprocess.DEVNULL)
+    done = subprocess.run([str(pybabel), "compile", "-f", "-d", str(root / "translations")],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"pybabel compile failed:\n{done.stderr}")
 
 
 def require(available: bool, reason: str) -> None:

@@ -24,23 +24,39 @@ from tests.conftest import build_app, fresh_pg_database
 HOLDS_SEAT = (EnrolmentStatus.ENROLLED, EnrolmentStatus.OFFERED)
 
 
-@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
-def demo_engine_app(request, tmp_path_factory):
+@pytest.fixture(scope="module")
+def pristine_demos(tmp_path_factory):
+    """Builds, once per module and engine, the demo alone in a database of its own."""
+    built, cleanups = {}, []
+
+    def demo_on(engine: str):
+        if engine not in built:
+            if engine == "postgresql":
+                databases = fresh_pg_database()
+                url = next(databases)
+                cleanups.append(lambda: next(databases, None))
+            else:
+                url = f"sqlite:///{tmp_path_factory.mktemp('seed') / 'demo.db'}"
+            application = build_app(url)
+            with application.app_context():
+                seed_demo(db.session, application.appbuilder, scale=1)
+                db.session.remove()
+            built[engine] = application
+        return built[engine]
+
+    yield demo_on
+    for application in built.values():
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    for cleanup in cleanups:
+        cleanup()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def demo_engine_app(request, pristine_demos):
     """The demo alone in a database of its own on each engine: whole-table checks see only it."""
-    if request.param == "postgresql":
-        databases = fresh_pg_database()
-        url = next(databases)
-        request.addfinalizer(lambda: next(databases, None))
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('seed') / 'demo.db'}"
-    application = build_app(url)
-    with application.app_context():
-        seed_demo(db.session, application.appbuilder, scale=1)
-        db.session.remove()
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return pristine_demos(request.param)
 
 
 def table_counts() -> dict[str, int]:
@@ -328,7 +344,7 @@ def test_demo_accounts_command_lists_every_account(demo_app):
     assert demo_app.config["DEMO_PASSWORD"] in result.output
 
 
-def test_same_demo_on_both_engines(demo_app, demo_sqlite_app):
+def test_same_demo_on_both_engines(pristine_demos):
     def fingerprint(application):
         with application.app_context():
             learners = db.session.execute(select(Learner.file_number, Learner.first_name, Learner.last_name)
@@ -338,4 +354,4 @@ def test_same_demo_on_both_engines(demo_app, demo_sqlite_app):
                                           .order_by(Section.code, Section.capacity)).all()
             return [tuple(r) for r in learners], [tuple(r) for r in sections]
 
-    assert fingerprint(demo_app) == fingerprint(demo_sqlite_app)
+    assert fingerprint(pristine_demos("postgresql")) == fingerprint(pristine_demos("sqlite"))

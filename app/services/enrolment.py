@@ -244,11 +244,11 @@ def drop(session: Session, enrolment: Enrolment, *, reason: str | None = None, t
     if enforce_deadline and enrolment.status == EnrolmentStatus.ENROLLED and today > term.drop_deadline:
         raise RegistrationRefused("drop_deadline_passed", deadline=term.drop_deadline)
     section_id = enrolment.section_id
-    before = enrolment.status
     _lock_section(session, section_id)
-    session.refresh(enrolment)
-    if enrolment.status not in ACTIVE:  # a concurrent request already ended it
+    session.refresh(enrolment)  # a concurrent drop may have promoted or ended it meanwhile
+    if enrolment.status not in ACTIVE:
         raise RegistrationRefused("not_active")
+    before = enrolment.status
     if enrolment.status == EnrolmentStatus.WAITLISTED:
         _leave_waiting_list(session, enrolment)
     else:
