@@ -103,3 +103,30 @@ def test_storm_of_drops_and_registrations_keeps_the_books(engine_app):
         assert waiting == list(range(1, len(waiting) + 1))
         # nobody waits while a seat is free
         assert enrolled == section.capacity or waiting == []
+
+
+def test_dropping_a_place_promoted_meanwhile_still_moves_the_line(app):
+    """A learner drops from a stale page: their place became a seat meanwhile; the line must still move."""
+    with app.app_context():
+        section = make_section(make_term(), capacity=1)
+        holder, stale, third = (make_learner() for _ in range(3))
+        for learner in (holder, stale, third):
+            service.register(db.session, learner, section, notify=False)
+        db.session.commit()
+        section_id, holder_id, stale_id, third_id = section.id, holder.id, stale.id, third.id
+
+    def enrolment_of(learner_id):
+        return db.session.scalar(select(Enrolment).where(Enrolment.section_id == section_id,
+                                                         Enrolment.learner_id == learner_id))
+
+    with app.app_context():
+        page_seen = enrolment_of(stale_id)  # loaded while still on the waiting list
+        assert page_seen.status == EnrolmentStatus.WAITLISTED
+        with app.app_context():  # meanwhile, another request: the seat holder leaves
+            service.drop(db.session, enrolment_of(holder_id), notify=False)
+            db.session.commit()
+        service.drop(db.session, page_seen, notify=False)
+        db.session.commit()
+    with app.app_context():
+        assert enrolment_of(third_id).status == EnrolmentStatus.ENROLLED
+        assert db.session.get(Section, section_id).seats_taken == 1
