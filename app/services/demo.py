@@ -598,7 +598,7 @@ class DemoBuilder:
         else:
             capacity = 12
             pattern = rng.choice(WORKPLACE_PATTERNS)
-        room = f"Local {rng.randint(101, 340)}"
+        room = f"{rng.randint(101, 340)}"
         teacher_pick = rng.random()
         return capacity, pattern, room, teacher_pick
 
@@ -1427,9 +1427,9 @@ class LearnerFiles:
             if person.story == "demo":
                 notes += self.demo_learner_notes(person)
                 availability += [
-                    {"learner_id": learner.id, "weekday": 6, "starts_at": dt.time(8, 0), "ends_at": dt.time(17, 0),
+                    {"learner_id": learner.id, "weekday": 7, "starts_at": dt.time(8, 0), "ends_at": dt.time(17, 0),
                      "kind": AvailabilityKind.BLOCKED},
-                    {"learner_id": learner.id, "weekday": 3, "starts_at": dt.time(17, 0), "ends_at": dt.time(21, 0),
+                    {"learner_id": learner.id, "weekday": 5, "starts_at": dt.time(17, 0), "ends_at": dt.time(21, 0),
                      "kind": AvailabilityKind.BLOCKED},
                 ]
                 self.bulk(AccessLog, [
