@@ -79,3 +79,49 @@ def make_section(term: Term, course: Course | None = None, capacity: int = 20,
     db.session.add(section)
     db.session.flush()
     return section
+
+
+def make_account(app, level: int | None = 5, role: str = "Learner", **fields) -> dict:
+    """A login account with the role (password: the demo password), and for a learner a learner file.
+
+    Call inside an app context; returns {"username", "learner_id"?}.
+    """
+    from tests.conftest import DEMO_PASSWORD
+
+    sm = app.appbuilder.sm
+    username = f"user-{tag()}"
+    user = sm.add_user(username, "Test", "Person", f"{username}@example.org", sm.find_role(role),
+                       password=DEMO_PASSWORD)
+    assert user, "could not create the account"
+    if role != "Learner":
+        return {"username": username}
+    learner = make_learner(level=level, **fields)
+    learner.user_id = user.id
+    db.session.flush()
+    return {"username": username, "learner_id": learner.id}
+
+
+class World:
+    """Test data built in one transaction, committed at the end of the ``with`` block."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __enter__(self):
+        self.ctx = self.app.test_request_context()
+        self.ctx.push()
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        db.session.remove()
+        self.ctx.pop()
+
+    def account(self, **kwargs) -> dict:
+        return make_account(self.app, **kwargs)
+
+    def learner(self, account: dict) -> Learner:
+        return db.session.get(Learner, account["learner_id"])

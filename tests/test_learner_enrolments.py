@@ -12,13 +12,13 @@ from flask_babel import force_locale, gettext, ngettext
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Enrolment, EnrolmentStatus, Learner, Section
+from app.models import Enrolment, EnrolmentStatus, Section
 from app.services import enrolment as service
-from app.services.access import AGENT, LEARNER
+from app.services.access import AGENT
 from app.services.enrolment import RegistrationRefused
 from app.views.learner.enrolments import offer_deadline
 from tests.conftest import DEMO_PASSWORD, build_app
-from tests.factories import make_course, make_learner, make_section, make_term, tag
+from tests.factories import World, make_course, make_section, make_term, tag
 
 TODAY = dt.date.today()
 MONTREAL = ZoneInfo("America/Montreal")
@@ -27,17 +27,6 @@ LIST = "/my/enrolments/"
 
 # --- helpers ------------------------------------------------------------------------------------
 
-def make_account(app, level: int = 5, **fields) -> dict:
-    """A learner file with a login account (role Learner); call inside an app context."""
-    sm = app.appbuilder.sm
-    learner = make_learner(level=level, **fields)
-    username = f"learner-{tag()}"
-    user = sm.add_user(username, "Test", "Learner", f"{username}@example.org", sm.find_role(LEARNER),
-                       password=DEMO_PASSWORD)
-    assert user, "could not create the learner account"
-    learner.user_id = user.id
-    db.session.flush()
-    return {"username": username, "learner_id": learner.id}
 
 
 def login(client, username: str) -> None:
@@ -91,30 +80,6 @@ def enrolment_id(app, learner_id: int, section_id: int) -> int:
     return found
 
 
-class World:
-    """Test data built in one transaction, committed at the end of the ``with`` block."""
-
-    def __init__(self, app):
-        self.app = app
-
-    def __enter__(self):
-        self.ctx = self.app.test_request_context()
-        self.ctx.push()
-        return self
-
-    def __exit__(self, *exc):
-        if exc[0] is None:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        db.session.remove()
-        self.ctx.pop()
-
-    def account(self, **kwargs) -> dict:
-        return make_account(self.app, **kwargs)
-
-    def learner(self, account: dict) -> Learner:
-        return db.session.get(Learner, account["learner_id"])
 
 
 # --- registering through the page ----------------------------------------------------------------

@@ -15,13 +15,13 @@ from sqlalchemy import event, func, select
 from app.extensions import db
 from app.models import Availability, AvailabilityKind, Enrolment, EnrolmentStatus, Learner, Plan, Section
 from app.services import plans as service
-from app.services.access import AGENT, LEARNER
+from app.services.access import AGENT
 from app.services.enrolment import register
 from app.services.plans import TimetableRefused
 from app.services.timetable import Impossibility, Preference
 from app.views.learner.catalogue import clock
 from tests.conftest import DEMO_PASSWORD, build_app
-from tests.factories import make_course, make_learner, make_section, make_term, tag
+from tests.factories import World, make_course, make_section, make_term
 
 BUILDER = "/my/timetable/"
 AVAILABILITY = "/my/timetable/availability"
@@ -30,45 +30,8 @@ PLANS = "/my/timetable/plans/"
 
 # --- helpers ------------------------------------------------------------------------------------
 
-def make_account(app, level: int | None = 5, role: str = LEARNER) -> dict:
-    """A login account with the role, and for a learner a learner file; call inside an app context."""
-    sm = app.appbuilder.sm
-    username = f"tt-{tag()}"
-    user = sm.add_user(username, "Test", "Person", f"{username}@example.org", sm.find_role(role),
-                       password=DEMO_PASSWORD)
-    assert user, "could not create the account"
-    if role != LEARNER:
-        return {"username": username}
-    learner = make_learner(level=level)
-    learner.user_id = user.id
-    db.session.flush()
-    return {"username": username, "learner_id": learner.id}
 
 
-class World:
-    """Test data built in one transaction, committed at the end of the ``with`` block."""
-
-    def __init__(self, app):
-        self.app = app
-
-    def __enter__(self):
-        self.ctx = self.app.test_request_context()
-        self.ctx.push()
-        return self
-
-    def __exit__(self, *exc):
-        if exc[0] is None:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        db.session.remove()
-        self.ctx.pop()
-
-    def account(self, **kwargs) -> dict:
-        return make_account(self.app, **kwargs)
-
-    def learner(self, account: dict) -> Learner:
-        return db.session.get(Learner, account["learner_id"])
 
 
 def logged_in(app, account: dict):
