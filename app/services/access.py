@@ -77,6 +77,8 @@ ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         "AgentDeskView": ("can_list", "can_show", "can_edit"),
         # case notes on a learner's file (show, add) and "my follow-ups due" (list, mark done: edit)
         "LearnerNotesView": ("can_list", "can_show", "can_add", "can_edit"),
+        # workplace-training requests: the queue (list), a request (show), assign it to a partner (edit)
+        "EnterpriseRequestDeskView": ("can_list", "can_show", "can_edit"),
     },
     # Partner staff: their own organisation's groups, sites, teachers, capacity, attendance and
     # results (rows of other partners are filtered out, see partner_ids_for).
@@ -96,6 +98,8 @@ ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         "GroupRecordsView": EDIT,
         # case notes on the learners enrolled with their partner, and their own follow-ups due
         "LearnerNotesView": ("can_list", "can_show", "can_add", "can_edit"),
+        # workplace-training requests assigned to their partner; creating the group schedules one (add)
+        "WorkplaceRequestsView": ("can_list", "can_show", "can_add"),
     },
     # Help desk: identity and account state only (account actions live on the support pages).
     SUPPORT: {

@@ -29,6 +29,7 @@ from ..models import (
 from ..models.reference import LEVELS
 from . import intake
 from .messaging import TEMPLATES, send_to_learner
+from .refusals import Refusal
 
 QUEUE_STATUSES = (S.SUBMITTED, S.DOCUMENTS_REQUESTED, S.COMPLETE)
 # A placement is recorded while the file is open, or after approval (before the first course).
@@ -70,19 +71,10 @@ PLACEMENT_TEMPLATE = {
 TEMPLATES.update(PLACEMENT_TEMPLATE)
 
 
-class DeskRefused(Exception):
+class DeskRefused(Refusal):
     """An action the desk does not accept as given; ``message`` is translated when rendered."""
 
-    def __init__(self, code: str, **params):
-        super().__init__(code)
-        self.code, self.params = code, params
-
-    @property
-    def message(self) -> str:
-        return str(REFUSALS[self.code]) % {k: str(v) for k, v in self.params.items()}
-
-    def __str__(self) -> str:
-        return self.message
+    MESSAGES = REFUSALS
 
 
 # --- the queue ----------------------------------------------------------------------------------

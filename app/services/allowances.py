@@ -69,6 +69,7 @@ from ..models import (
     Allowance, AllowanceKind, AllowanceRule, AllowanceStatus, AllowanceUnit, Attendance, Course, CourseFormat,
     Delivery, Enrolment, ImmigrationStatus, Learner, Payment, Section,
 )
+from .refusals import Refusal
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -98,20 +99,10 @@ ERRORS = {
 }
 
 
-class AllowanceError(ValueError):
+class AllowanceError(Refusal, ValueError):
     """A request the allowance rules refuse; ``message`` is translated when read."""
 
-    def __init__(self, code: str, **params):
-        super().__init__(code)
-        self.code = code
-        self.params = params
-
-    @property
-    def message(self) -> str:
-        return str(ERRORS[self.code]) % {k: str(v) for k, v in self.params.items()}
-
-    def __str__(self) -> str:
-        return self.message
+    MESSAGES = ERRORS
 
 
 class OverlappingRulesError(AllowanceError):

@@ -29,6 +29,7 @@ from ..models.base import utcnow
 from . import intake
 from .access_log import WHAT_LABELS
 from .document_store import DocumentStore
+from .refusals import Refusal
 
 # Codes of the client categories (reference rows seeded with the same codes, see demo_data.py).
 IMMIGRANT = "immigrant"
@@ -88,19 +89,10 @@ MISSING = {
 }
 
 
-class ApplicationRefused(Exception):
+class ApplicationRefused(Refusal):
     """An action on an application the rules do not allow; ``message`` is translated when read."""
 
-    def __init__(self, code: str, **params):
-        super().__init__(code)
-        self.code, self.params = code, params
-
-    @property
-    def message(self) -> str:
-        return str(REFUSALS[self.code]) % {k: str(v) for k, v in self.params.items()}
-
-    def __str__(self) -> str:
-        return self.message
+    MESSAGES = REFUSALS
 
 
 # --- finding the application --------------------------------------------------------------------

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ..models import CaseNote, Enrolment, Learner, Section
 from .access import partner_ids_for, partner_scope_clause
+from .refusals import Refusal
 
 MAX_BODY = 4000
 PAGE_SIZE = 25
@@ -30,19 +31,10 @@ REFUSALS = {
 }
 
 
-class NoteRefused(Exception):
+class NoteRefused(Refusal):
     """A note the rules do not accept; ``message`` is translated when rendered."""
 
-    def __init__(self, code: str, **params):
-        super().__init__(code)
-        self.code, self.params = code, params
-
-    @property
-    def message(self) -> str:
-        return str(REFUSALS[self.code]) % {k: str(v) for k, v in self.params.items()}
-
-    def __str__(self) -> str:
-        return self.message
+    MESSAGES = REFUSALS
 
 
 def _today() -> dt.date:

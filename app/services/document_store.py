@@ -21,6 +21,8 @@ from typing import BinaryIO
 
 from flask_babel import format_decimal, lazy_gettext as _l
 
+from .refusals import Refusal
+
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 CHUNK = 64 * 1024
 
@@ -57,19 +59,10 @@ REFUSALS = {
 }
 
 
-class UploadRefused(Exception):
+class UploadRefused(Refusal):
     """An uploaded file the rules do not accept; ``message`` is translated when read."""
 
-    def __init__(self, code: str, **params):
-        super().__init__(code)
-        self.code, self.params = code, params
-
-    @property
-    def message(self) -> str:
-        return str(REFUSALS[self.code]) % {k: str(v) for k, v in self.params.items()}
-
-    def __str__(self) -> str:
-        return self.message
+    MESSAGES = REFUSALS
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..models.catalogue import Term
+from .refusals import Refusal
 
 ACTIVE = (EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITLISTED, EnrolmentStatus.OFFERED)
 HOLDS_SEAT = (EnrolmentStatus.ENROLLED, EnrolmentStatus.OFFERED)
@@ -48,20 +49,10 @@ REFUSALS = {
 }
 
 
-class RegistrationRefused(Exception):
+class RegistrationRefused(Refusal):
     """A registration request the rules refuse; ``message`` is translated when rendered."""
 
-    def __init__(self, code: str, **params):
-        super().__init__(code)
-        self.code = code
-        self.params = params
-
-    @property
-    def message(self) -> str:
-        return str(REFUSALS[self.code]) % {k: str(v) for k, v in self.params.items()}
-
-    def __str__(self) -> str:
-        return self.message
+    MESSAGES = REFUSALS
 
 
 @dataclass

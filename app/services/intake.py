@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ..models import Application, ApplicationEvent, ApplicationStatus as S
 from ..models.base import utcnow
 from .messaging import TEMPLATES, send_to_learner
+from .refusals import Refusal
 
 ALLOWED = {
     S.DRAFT: {S.SUBMITTED, S.WITHDRAWN},
@@ -82,19 +83,10 @@ REFUSALS = {
 }
 
 
-class TransitionRefused(Exception):
+class TransitionRefused(Refusal):
     """A status change the rules do not allow; ``message`` is translated when rendered."""
 
-    def __init__(self, code: str, **params):
-        super().__init__(code)
-        self.code, self.params = code, params
-
-    @property
-    def message(self) -> str:
-        return str(REFUSALS[self.code]) % {k: str(v) for k, v in self.params.items()}
-
-    def __str__(self) -> str:
-        return self.message
+    MESSAGES = REFUSALS
 
 
 def can_transition(application: Application, to: S) -> bool:

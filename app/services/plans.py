@@ -24,6 +24,7 @@ from ..models import (
 from ..models.catalogue import WEEKDAY_LABELS
 from .enrolment import ACTIVE, HOLDS_SEAT, Outcome, eligibility_problems, register_plan
 from .timetable import Candidate, Preference, Request, Result, Schedule, Slot, best_schedules, conflicts
+from .refusals import Refusal
 
 PLAN_NAME_MAX = 80
 
@@ -40,20 +41,10 @@ REFUSALS = {
 }
 
 
-class TimetableRefused(Exception):
+class TimetableRefused(Refusal):
     """A builder request the rules refuse; ``message`` is translated when rendered."""
 
-    def __init__(self, code: str, **params):
-        super().__init__(code)
-        self.code = code
-        self.params = params
-
-    @property
-    def message(self) -> str:
-        return str(REFUSALS[self.code]) % {k: str(v) for k, v in self.params.items()}
-
-    def __str__(self) -> str:
-        return self.message
+    MESSAGES = REFUSALS
 
 
 def hhmm(value: dt.time) -> str:

@@ -28,6 +28,7 @@ from ..models.base import utcnow
 from ..models.catalogue import WEEKDAY_LABELS
 from .access import partner_ids_for
 from .enrolment import Outcome, _lock_section, _release_seat, drop
+from .refusals import Refusal
 
 MONTREAL = ZoneInfo("America/Montreal")
 # Groups whose term ended less than this many days ago still appear in the staff's list.
@@ -80,20 +81,14 @@ class NotYourGroup(PermissionError):
     """The section belongs to a partner the user does not act for."""
 
 
-class RecordRefused(Exception):
+class RecordRefused(Refusal):
     """A record the rules refuse; ``message`` is translated (and dates formatted) when shown."""
 
-    def __init__(self, code: str, **params):
-        super().__init__(code)
-        self.code = code
-        self.params = params
+    MESSAGES = REFUSALS
 
     @property
     def message(self) -> str:
         return str(REFUSALS[self.code]) % {key: _shown(value) for key, value in self.params.items()}
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class EntriesRejected(Exception):

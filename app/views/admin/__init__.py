@@ -2,14 +2,14 @@
 from flask_appbuilder import AppBuilder
 
 from . import (
-    accounts, agent_desk, catalogue, clients, compliance, enrolment, enterprises, finance, intake, partners,
-    records, reference,
+    accounts, agent_desk, catalogue, clients, compliance, enrolment, enterprise_requests, enterprises, finance,
+    intake, partners, records, reference,
 )
 
 # Menu order: the daily work first, reference data and compliance last.
 # agent_desk adds its pages to the Intake and Records categories, so it comes after both.
-MODULES = (catalogue, clients, intake, enrolment, records, agent_desk, finance, partners, enterprises, compliance,
-           reference, accounts)
+MODULES = (catalogue, clients, intake, enrolment, records, agent_desk, finance, partners, enterprises,
+           enterprise_requests, compliance, reference, accounts)
 
 
 def register(appbuilder: AppBuilder) -> None:
