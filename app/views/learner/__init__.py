@@ -24,6 +24,7 @@ NAVIGATION = (
     ("MyCalendarView.index", _l("My calendar"), True),
     ("MyFileView.index", _l("My file"), True),
     ("MyDocumentsView.index", _l("My documents and data"), True),
+    ("MyEmployerView.index", _l("My employer"), True),
 )
 
 
@@ -36,14 +37,25 @@ def register(appbuilder: AppBuilder) -> None:
 
 
 def learner_links() -> list[dict]:
-    """The learner pages this visitor may open, for the navigation and the home page."""
+    """The self-service pages this visitor may open, for the navigation and the home page."""
     is_learner = current_learner() is not None
     endpoints = current_app.view_functions
     here = request.endpoint or ""
-    return [{"label": label, "url": url_for(endpoint),
-             "current": here.split(".")[0] == endpoint.split(".")[0]}
-            for endpoint, label, learners_only in NAVIGATION
-            if endpoint in endpoints and (is_learner or not learners_only)]
+    entries = [(endpoint, label) for endpoint, label, learners_only in NAVIGATION
+               if endpoint in endpoints and (is_learner or not learners_only)]
+    if _is_enterprise_rep() and "MyEnterpriseView.index" in endpoints:
+        entries.append(("MyEnterpriseView.index", _l("My business")))
+    return [{"label": label, "url": url_for(endpoint), "current": here.split(".")[0] == endpoint.split(".")[0]}
+            for endpoint, label in entries]
+
+
+def _is_enterprise_rep() -> bool:
+    from ...models import EnterpriseMembership
+
+    if not current_user.is_authenticated:
+        return False
+    return db.session.scalar(select(EnterpriseMembership.id).where(
+        EnterpriseMembership.user_id == current_user.id).limit(1)) is not None
 
 
 def current_learner() -> Learner | None:
