@@ -41,21 +41,25 @@ def learner_links() -> list[dict]:
     is_learner = current_learner() is not None
     endpoints = current_app.view_functions
     here = request.endpoint or ""
-    entries = [(endpoint, label) for endpoint, label, learners_only in NAVIGATION
+    entries = [(endpoint, label, url_for(endpoint)) for endpoint, label, learners_only in NAVIGATION
                if endpoint in endpoints and (is_learner or not learners_only)]
-    if _is_enterprise_rep() and "MyEnterpriseView.index" in endpoints:
-        entries.append(("MyEnterpriseView.index", _l("My business")))
-    return [{"label": label, "url": url_for(endpoint), "current": here.split(".")[0] == endpoint.split(".")[0]}
-            for endpoint, label in entries]
+    businesses = _businesses_represented()
+    if businesses and "MyEnterpriseView.index" in endpoints:
+        # one business: straight to its page (the index would only redirect there)
+        url = (url_for("MyEnterpriseView.enterprise", enterprise_id=businesses[0]) if len(businesses) == 1
+               else url_for("MyEnterpriseView.index"))
+        entries.append(("MyEnterpriseView.index", _l("My business"), url))
+    return [{"label": label, "url": url, "current": here.split(".")[0] == endpoint.split(".")[0]}
+            for endpoint, label, url in entries]
 
 
-def _is_enterprise_rep() -> bool:
+def _businesses_represented() -> list[int]:
     from ...models import EnterpriseMembership
 
     if not current_user.is_authenticated:
-        return False
-    return db.session.scalar(select(EnterpriseMembership.id).where(
-        EnterpriseMembership.user_id == current_user.id).limit(1)) is not None
+        return []
+    return list(db.session.scalars(select(EnterpriseMembership.enterprise_id).where(
+        EnterpriseMembership.user_id == current_user.id)))
 
 
 def current_learner() -> Learner | None:
