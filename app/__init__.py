@@ -24,6 +24,7 @@ def create_app(config=None) -> Flask:
         configure_i18n(app)
         configure_views(app)
     configure_jobs(app)
+    configure_audit(app)
     configure_cli(app)
     return app
 
@@ -85,6 +86,12 @@ def configure_jobs(app: Flask) -> None:
     from .jobs import init_app as init_jobs
 
     init_jobs(app)
+
+
+def configure_audit(app: Flask) -> None:
+    from .services import audit
+
+    audit.install()
 
 
 def configure_cli(app: Flask) -> None:

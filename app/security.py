@@ -25,6 +25,14 @@ class GuichetSecurityManager(SecurityManager):
             g.user = current_user._get_current_object()
         return super().has_access(permission_name, view_name)
 
+    def auth_user_db(self, username, password):
+        """FAB's database login, with every success and failure written to the audit trail."""
+        from .services.audit import record_login
+
+        user = super().auth_user_db(username, password)
+        record_login(self.session, username, user)
+        return user
+
     def exist_permission_on_roles(self, view_name: str, permission_name: str, role_ids: list[int]) -> bool:
         if not has_request_context():
             return super().exist_permission_on_roles(view_name, permission_name, role_ids)

@@ -106,7 +106,7 @@ def test_unknown_language_is_refused(client):
 
 @pytest.fixture
 def staff_user(app):
-    """A fresh Agent account with no saved language, removed afterwards."""
+    """A fresh Agent account with no saved language; deactivated afterwards (its audit trail stays)."""
     username = f"i18n-{uuid.uuid4().hex[:8]}"
     with app.app_context():
         sm = app.appbuilder.sm
@@ -119,7 +119,7 @@ def staff_user(app):
     with app.app_context():
         db.session.query(UserPreference).filter_by(user_id=user_id).delete()
         user = app.appbuilder.sm.get_user_by_id(user_id)
-        db.session.delete(user)
+        user.active = False
         db.session.commit()
         db.session.remove()
 
