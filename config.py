@@ -61,6 +61,8 @@ class Config:
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     UPLOAD_DIR = str(INSTANCE_DIR / "documents")
     DOCUMENT_MAX_BYTES = 5 * 1024 * 1024
+    # Law 25: learner files closed this long are anonymised by the retention job (`flask retention run`).
+    RETENTION_YEARS_AFTER_CLOSE = int(os.environ.get("RETENTION_YEARS_AFTER_CLOSE", "7"))
     # Public address printed on PDFs (verification URL); None: the address of the request.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
     DEMO_PASSWORD = "Francisation-2026!"

@@ -1,4 +1,4 @@
-"""Command-line commands: roles, demo data, the job worker, translations, allowances and payments."""
+"""Command-line commands: roles, demo data, the job worker, translations, allowances and payments, retention."""
 from __future__ import annotations
 
 import subprocess
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def register_cli(app: Flask) -> None:
     """Attach the project's commands to ``flask``."""
-    for command in (seed_roles, seed_demo, demo_accounts, worker, jobs, translations, allowances):
+    for command in (seed_roles, seed_demo, demo_accounts, worker, jobs, translations, allowances, retention):
         app.cli.add_command(command)
 
 
@@ -178,3 +178,31 @@ def allowances_batch(week, paid_on) -> None:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo("payment batch: " + ", ".join(f"{k}={v}" for k, v in result.items()))
+
+
+@click.group("retention")
+def retention() -> None:
+    """Law 25 retention: anonymise learner files closed long enough, purge expired incident entries."""
+
+
+@retention.command("run")
+@click.option("--dry-run", is_flag=True, help="Only count what would be anonymised and purged; change nothing.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day of the run (default: today in Montréal).")
+@with_appcontext
+def retention_run(dry_run: bool, today) -> None:
+    """Anonymise the files closed for more than RETENTION_YEARS_AFTER_CLOSE years (irreversible)."""
+    from .services.retention import anonymise_closed_files
+    from .services.service_clock import montreal_today
+
+    years = current_app.config["RETENTION_YEARS_AFTER_CLOSE"]
+    summary = anonymise_closed_files(db.session, today.date() if today else montreal_today(), years,
+                                     dry_run=dry_run)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    verb = "would anonymise" if dry_run else "anonymised"
+    click.echo(f"retention ({years} years, activity before {summary.cutoff}): {verb} {summary.anonymised} "
+               f"learner file(s) ({summary.documents_deleted} stored document(s)); incident register entries past "
+               f"their keeping period: {summary.incidents_purged}")

@@ -37,3 +37,20 @@ def build_payment_batch(week: str, paid_on: str | None = None) -> dict:
                               dt.date.fromisoformat(paid_on) if paid_on else dt.date.today())
     db.session.commit()
     return result
+
+
+@task("run_retention")
+def run_retention(today: str | None = None, dry_run: bool = False) -> dict:
+    """Law 25 retention: anonymise the learner files closed for long enough, purge expired incidents."""
+    import datetime as dt
+
+    from flask import current_app
+
+    from ..services.retention import anonymise_closed_files
+    from ..services.service_clock import montreal_today
+
+    day = dt.date.fromisoformat(today) if today else montreal_today()
+    summary = anonymise_closed_files(db.session, day, current_app.config["RETENTION_YEARS_AFTER_CLOSE"],
+                                     dry_run=dry_run)
+    db.session.commit()
+    return summary.as_dict()
