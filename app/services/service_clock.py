@@ -250,7 +250,8 @@ def _compile_working_days(element, compiler, **kw):
     s, e = "qc_span.s", "qc_span.e"
     weekdays = f"{_weekdays_before_text(f'{e} + 1')} - {_weekdays_before_text(f'{s} + 1')}"
     days_off = f"({_holidays_through_text(e, element.holidays)}) - ({_holidays_through_text(s, element.holidays)})"
-    return (f"(SELECT CASE WHEN {s} IS NULL OR {e} IS NULL THEN NULL WHEN {e} <= {s} THEN 0 "
+    # only compiled SQL expressions and integers from the holiday calendar are interpolated: no user input
+    return (f"(SELECT CASE WHEN {s} IS NULL OR {e} IS NULL THEN NULL WHEN {e} <= {s} THEN 0 "  # nosec B608 - no user input
             f"ELSE {weekdays} - ({days_off}) END FROM (SELECT {start} AS s, {end} AS e) AS qc_span)")
 
 
