@@ -36,6 +36,11 @@ def init_app(app: Flask) -> None:
 
     def handle_unexpected(error: Exception):
         app.logger.exception("unhandled error")
+        # A failed statement leaves the transaction aborted (PostgreSQL): the page itself queries
+        # (menu, permissions), so roll back first, or the error page fails too.
+        from ..extensions import db
+
+        db.session.rollback()
         return render_error(500)
 
     app.register_error_handler(HTTPException, handle_http)

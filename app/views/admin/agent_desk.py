@@ -120,7 +120,8 @@ def private(response):
 
 def safe_target(target: str | None, fallback: str) -> str:
     """A path on this site to go back to; anything else gives ``fallback``."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if (target and target.isprintable() and target.startswith("/") and not target.startswith("//")
+            and "\\" not in target):
         return target
     return fallback
 
