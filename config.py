@@ -49,14 +49,34 @@ class Config:
     AUTH_ROLE_ADMIN = "Admin"
     AUTH_ROLE_PUBLIC = "Public"
     AUTH_USER_REGISTRATION = False
-    AUTH_RATE_LIMITED = False
-    RATELIMIT_ENABLED = False
+    # Login and password-reset attempts per client address (Flask-Limiter, through FAB's limiter);
+    # the embedded mode counts in memory, production in Redis.
+    AUTH_RATE_LIMITED = True
+    AUTH_RATE_LIMIT = "10 per minute"
+    RESET_RATE_LIMIT = "5 per minute"
+    RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    # Lockout: this many failed logins in a row lock the account for LOCKOUT_MINUTES (support can lift it).
+    LOCKOUT_THRESHOLD = 5
+    LOCKOUT_MINUTES = 15
+    # Staff sessions end after this much inactivity; every session ends PERMANENT_SESSION_LIFETIME after login.
+    STAFF_IDLE_MINUTES = 30
+    # Staff roles (app.services.access.STAFF_ROLES) must pass a TOTP code after the password.
+    MFA_ISSUER = "Guichet Francisation"
+    # Passwords set through FAB's screens follow the same policy as the learners' (ASVS 5: length, common list).
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True
 
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SECURE = False  # True in production (HTTPS only)
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = False
+    # HTTPS: redirect plain HTTP and send Strict-Transport-Security (production only).
+    FORCE_HTTPS = False
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     UPLOAD_DIR = str(INSTANCE_DIR / "documents")
@@ -78,12 +98,16 @@ class TestConfig(Config):
     MAIL_SERVER = None
     EMBEDDED_DUE_JOBS_EVERY = None
     WTF_CSRF_ENABLED = False
+    # Tests log in hundreds of times from one address; the rate-limit tests turn it on.
+    RATELIMIT_ENABLED = False
 
 
 class ProductionConfig(Config):
     """Production: everything comes from the environment; refuses a missing or default secret."""
 
     SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    FORCE_HTTPS = os.environ.get("FORCE_HTTPS", "true").lower() == "true"
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
 
     def __init__(self) -> None:

@@ -25,6 +25,8 @@ def create_app(config=None) -> Flask:
         configure_views(app)
     configure_jobs(app)
     configure_audit(app)
+    configure_auth(app)
+    configure_web_security(app)
     configure_cli(app)
     return app
 
@@ -92,6 +94,18 @@ def configure_audit(app: Flask) -> None:
     from .services import audit
 
     audit.install()
+
+
+def configure_auth(app: Flask) -> None:
+    from . import auth
+
+    auth.init_app(app)
+
+
+def configure_web_security(app: Flask) -> None:
+    from . import web_security
+
+    web_security.init_app(app)
 
 
 def configure_cli(app: Flask) -> None:

@@ -59,6 +59,9 @@ def demo_accounts() -> None:
     click.echo("Comptes de démonstration / demo accounts (mot de passe / password: %s)" % password)
     for account in DEMO_ACCOUNTS:
         click.echo(f"  {account['role']:<14} {account['username']}")
+    click.echo("Personnel : à la première connexion, configurez le second facteur (code QR, application "
+               "d'authentification).\nStaff: at the first login, set up the second factor (QR code, "
+               "authenticator app).")
     click.echo("")
 
 

@@ -1,13 +1,31 @@
 """Security manager: FAB's database authentication, with permission checks read once per request."""
 from __future__ import annotations
 
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.views import AuthDBView as FabAuthDBView
 from flask_appbuilder.security.sqla.models import (
     Permission, PermissionView, Role, ViewMenu, assoc_permissionview_role,
 )
 from sqlalchemy import select
+from werkzeug.security import check_password_hash
+
+
+def _api_login() -> bool:
+    return has_request_context() and request.endpoint == "SecurityApi.login"
+
+
+class AuthDBView(FabAuthDBView):
+    """FAB's login page (same name, so the endpoints stay ``AuthDBView.login``/``logout``); a refused
+    login says what the rule is, never whether the account exists."""
+
+    @property
+    def invalid_login_message(self):
+        return _l("Wrong user name or password. After %(count)d failed attempts in a row, the account is "
+                  "locked for %(minutes)d minutes.", count=current_app.config["LOCKOUT_THRESHOLD"],
+                  minutes=current_app.config["LOCKOUT_MINUTES"])
 
 
 class GuichetSecurityManager(SecurityManager):
@@ -25,11 +43,32 @@ class GuichetSecurityManager(SecurityManager):
             g.user = current_user._get_current_object()
         return super().has_access(permission_name, view_name)
 
+    authdbview = AuthDBView
+
     def auth_user_db(self, username, password):
-        """FAB's database login, with every success and failure written to the audit trail."""
+        """FAB's database login, with the lockout (``services.lockout``) and every success and
+        failure written to the audit trail. A locked account is refused like a wrong password,
+        after the same password-hash work."""
+        from .services import lockout, mfa
         from .services.audit import record_login
 
+        candidate = None
+        if username:
+            candidate = self.find_user(username=username) or self.find_user(email=username)
+        if candidate is not None and lockout.locked_until(self.session, candidate) is not None:
+            check_password_hash(candidate.password or current_app.config["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"],
+                                password or "")
+            record_login(self.session, username, None, refused="locked")
+            return None
         user = super().auth_user_db(username, password)
+        if user is None and candidate is not None and candidate.is_active:
+            lockout.record_failure(self.session, candidate)
+        elif user is not None:
+            lockout.record_success(self.session, user)
+            if _api_login() and mfa.required(user):
+                # the REST API's token login has no second-factor step: staff use the pages
+                record_login(self.session, username, None, refused="second_factor_required")
+                return None
         record_login(self.session, username, user)
         return user
 

@@ -24,6 +24,8 @@ Policies:
   against the roles (``app.services.access.ROLE_MATRIX``; Admin holds every permission):
   visitors go to the login page, a logged-in role without the permission gets 403.
 - ``fab-api``: FAB's ``@protect`` on a REST endpoint, same permissions; a visitor gets 401.
+- ``mfa``: the second-factor pages of a logged-in staff session that has not passed it yet
+  (``second_factor_pending``); visitors go to the login page, any other session is sent on.
 - ``fab-action``: a FAB ModelView's bulk/row action; FAB checks the action's own permission before
   running it and redirects otherwise. No view of the project declares an action, so every call is
   refused.
@@ -31,7 +33,7 @@ Policies:
 from __future__ import annotations
 
 POLICIES = frozenset({"public", "visitor", "public-redirect", "token", "learner", "enterprise-rep", "api-jwt",
-                      "staff-documents", "fab", "fab-api", "fab-action"})
+                      "staff-documents", "fab", "fab-api", "fab-action", "mfa"})
 
 # endpoint -> policy
 POLICY: dict[str, str] = {
@@ -42,6 +44,9 @@ POLICY: dict[str, str] = {
     "AccountSelfServiceView.privacy": "public", "AccountSelfServiceView.register": "visitor",
     "AccountSelfServiceView.registered": "public", "AccountSelfServiceView.reset": "token",
     "AccountSelfServiceView.verify": "token",
+    "AccountSecurityView.action": "fab-action", "AccountSecurityView.action_post": "fab-action",
+    "AccountSecurityView.add": "fab", "AccountSecurityView.delete": "fab", "AccountSecurityView.download": "fab",
+    "AccountSecurityView.edit": "fab", "AccountSecurityView.list": "fab", "AccountSecurityView.show": "fab",
     "AccountView.action": "fab-action", "AccountView.action_post": "fab-action", "AccountView.add": "fab",
     "AccountView.delete": "fab", "AccountView.download": "fab", "AccountView.edit": "fab", "AccountView.list": "fab",
     "AccountView.show": "fab",
@@ -139,6 +144,9 @@ POLICY: dict[str, str] = {
     "LearnerView.delete": "fab", "LearnerView.download": "fab", "LearnerView.edit": "fab", "LearnerView.list": "fab",
     "LearnerView.show": "fab",
     "LocaleView.index": "public-redirect",
+    "LoginSessionView.action": "fab-action", "LoginSessionView.action_post": "fab-action",
+    "LoginSessionView.add": "fab", "LoginSessionView.delete": "fab", "LoginSessionView.download": "fab",
+    "LoginSessionView.edit": "fab", "LoginSessionView.list": "fab", "LoginSessionView.show": "fab",
     "MeetingView.action": "fab-action", "MeetingView.action_post": "fab-action", "MeetingView.add": "fab",
     "MeetingView.delete": "fab", "MeetingView.download": "fab", "MeetingView.edit": "fab", "MeetingView.list": "fab",
     "MeetingView.show": "fab",
@@ -146,6 +154,7 @@ POLICY: dict[str, str] = {
     "MessageView.action": "fab-action", "MessageView.action_post": "fab-action", "MessageView.add": "fab",
     "MessageView.delete": "fab", "MessageView.download": "fab", "MessageView.edit": "fab", "MessageView.list": "fab",
     "MessageView.show": "fab",
+    "MfaView.setup": "mfa", "MfaView.verify": "mfa",
     "MyApplicationView.delete_document": "learner", "MyApplicationView.documents": "learner",
     "MyApplicationView.download": "learner", "MyApplicationView.index": "learner",
     "MyApplicationView.send_back": "learner", "MyApplicationView.start": "learner",
@@ -217,6 +226,7 @@ POLICY: dict[str, str] = {
     "SiteView.delete": "fab", "SiteView.download": "fab", "SiteView.edit": "fab", "SiteView.list": "fab",
     "SiteView.show": "fab",
     "StaffDocumentsView.download": "staff-documents",
+    "SupportConsoleView.account": "fab", "SupportConsoleView.act": "fab", "SupportConsoleView.search": "fab",
     "SwaggerView.show": "fab",
     "TeacherView.action": "fab-action", "TeacherView.action_post": "fab-action", "TeacherView.add": "fab",
     "TeacherView.delete": "fab", "TeacherView.download": "fab", "TeacherView.edit": "fab", "TeacherView.list": "fab",

@@ -20,6 +20,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services import accounts as service
 from tests.conftest import build_app
+from tests.conftest import login as conftest_login
 
 GOOD_PASSWORD = "lentement mais sûrement"
 NEW_PASSWORD = "trois tortues traversent"
@@ -106,7 +107,7 @@ def sign_up(client, category_id, email, language="en", password=GOOD_PASSWORD, *
 
 def log_in(client, username, password):
     """Whether the login form let the account in."""
-    response = client.post("/login/", data={"username": username, "password": password})
+    response = conftest_login(client, username, password)
     return response.status_code == 302 and "/login" not in response.headers["Location"]
 
 

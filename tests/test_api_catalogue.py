@@ -6,6 +6,7 @@ from app.models import Section
 from tests.conftest import DEMO_PASSWORD
 from tests.factories import tag
 from tests.test_catalogue import committed, create_offer, many_sections
+from tests.conftest import login as conftest_login
 
 URL = "/api/v1/catalogue/sections"
 
@@ -88,7 +89,7 @@ def test_the_endpoint_is_described_in_the_openapi_spec(app, client):
         sm = app.appbuilder.sm
         username = f"admin-{tag()}"
         sm.add_user(username, "Api", "Admin", f"{username}@example.org", sm.find_role("Admin"), password=DEMO_PASSWORD)
-    assert client.post("/login/", data={"username": username, "password": DEMO_PASSWORD}).status_code == 302
+    assert conftest_login(client, username, DEMO_PASSWORD).status_code == 302
     response = client.get("/api/v1/_openapi")
     assert response.status_code == 200
     spec = response.get_json()

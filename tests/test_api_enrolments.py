@@ -17,7 +17,7 @@ from app.models import Enrolment, EnrolmentStatus, Section
 from app.services import enrolment as service
 from app.services.access import ADMIN, AGENT
 from app.services.enrolment import RegistrationRefused
-from tests.conftest import DEMO_PASSWORD, build_app
+from tests.conftest import DEMO_PASSWORD, build_app, minted_token
 from tests.factories import make_course, make_section, make_term, tag
 from tests.test_learner_enrolments import World
 
@@ -104,7 +104,11 @@ def test_a_browser_session_cookie_alone_is_not_accepted(app, client):
 
 
 def test_a_staff_token_is_403(app, client):
-    headers = token_for(client, staff_account(app, AGENT))
+    username = staff_account(app, AGENT)
+    refused = client.post("/api/v1/security/login",
+                          json={"username": username, "password": DEMO_PASSWORD, "provider": "db"})
+    assert refused.status_code == 401  # no token for staff from a password alone
+    headers = minted_token(app, username)
     assert client.get(ENROLMENTS, headers=headers).status_code == 403
     assert client.post(ENROLMENTS, json={"section_id": 1}, headers=headers).status_code == 403
 
@@ -207,7 +211,7 @@ def test_another_learners_enrolment_is_not_visible_nor_droppable(app, client):
 # --- documentation ------------------------------------------------------------------------------
 
 def test_the_endpoints_are_in_the_openapi_spec(app, client):
-    headers = token_for(client, staff_account(app, ADMIN))
+    headers = minted_token(app, staff_account(app, ADMIN))
     response = client.get("/api/v1/_openapi", headers=headers)
     assert response.status_code == 200
     spec = response.get_json()

@@ -20,6 +20,7 @@ from app.services import applications as service
 from app.services.access import LEARNER
 from tests.conftest import DEMO_PASSWORD
 from tests.factories import tag
+from tests.conftest import login as conftest_login
 
 HOME = "/my/application/"
 
@@ -47,7 +48,7 @@ def make_applicant(app, category: str = "immigrant", language: Language = Langua
 
 
 def login(client, username: str, language: str | None = None) -> None:
-    response = client.post("/login/", data={"username": username, "password": DEMO_PASSWORD})
+    response = conftest_login(client, username, DEMO_PASSWORD)
     assert response.status_code == 302, "login failed"
     if language:
         with client.session_transaction() as session:

@@ -14,6 +14,7 @@ from app.services.access import ADMIN, AGENT, SUPPORT
 from app.services.audit import MASK, AuditTrailIsAppendOnly, values_withheld
 from tests.conftest import DEMO_PASSWORD, Auth
 from tests.factories import make_account, make_learner, tag
+from tests.conftest import login as conftest_login
 
 
 class FormValues(HTMLParser):
@@ -167,7 +168,7 @@ def test_login_success_and_failure_are_recorded_without_the_password(app, admin)
     client.post("/login/", data={"username": admin, "password": wrong},
                 environ_base={"REMOTE_ADDR": "198.51.100.4"})
     nobody = f"nobody-{tag()}"
-    client.post("/login/", data={"username": nobody, "password": wrong})
+    conftest_login(client, nobody, wrong)
     client.post("/login/", data={"username": admin, "password": DEMO_PASSWORD},
                 environ_base={"REMOTE_ADDR": "198.51.100.5"})
     with app.app_context():

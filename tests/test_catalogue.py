@@ -17,6 +17,7 @@ from app.services.catalogue import CatalogueFilters, TimeOfDay, search_sections,
 from tests.conftest import DEMO_PASSWORD
 from tests.factories import make_course, make_learner, make_partner, make_section, make_term, reference_row, tag
 from tests.test_layout import audit
+from tests.conftest import login as conftest_login
 
 TODAY = dt.date.today()
 DAY = dt.timedelta(days=1)
@@ -199,7 +200,7 @@ def learner_login(app, client, level: int | None = 5, **fields) -> int:
         learner = make_learner(level=level, **fields)
         learner.user_id = user.id
         learner_id = learner.id
-    response = client.post("/login/", data={"username": username, "password": DEMO_PASSWORD})
+    response = conftest_login(client, username, DEMO_PASSWORD)
     assert response.status_code == 302
     return learner_id
 

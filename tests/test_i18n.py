@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import Language, UserPreference
 from app.services.access import AGENT
 from tests.conftest import DEMO_PASSWORD
+from tests.conftest import login as conftest_login
 
 ROOT = Path(__file__).resolve().parent.parent
 FRENCH_PO = ROOT / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
@@ -125,7 +126,7 @@ def staff_user(app):
 
 
 def login(client, username):
-    response = client.post("/login/", data={"username": username, "password": DEMO_PASSWORD})
+    response = conftest_login(client, username, DEMO_PASSWORD)
     assert response.status_code == 302, "login failed"
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import ClientCategory, ImmigrationStatus, Region
 from tests.conftest import DEMO_PASSWORD, build_app
+from tests.conftest import login as conftest_login
 
 PASSWORD = "lentement mais sûrement"
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -86,7 +87,7 @@ def test_sign_up_apply_decision_and_placement_reach_the_learner_in_their_languag
     assert verification["Subject"] == "Confirm your e-mail address"
     link = VERIFY_LINK.search(verification.get_content()).group(1)
     assert learner.get(link).status_code == 302
-    logged_in = learner.post("/login/", data={"username": email, "password": PASSWORD})
+    logged_in = conftest_login(learner, email, PASSWORD)
     assert logged_in.status_code == 302 and "/login" not in logged_in.headers["Location"]
 
     # 2. Apply: the steps, a proof of status, the consents.
@@ -107,7 +108,7 @@ def test_sign_up_apply_decision_and_placement_reach_the_learner_in_their_languag
 
     # 3. The agent finds the file in the queue, approves it and records the placement.
     agent = mail_app.test_client()
-    assert agent.post("/login/", data={"username": "agent", "password": DEMO_PASSWORD}).status_code == 302
+    assert conftest_login(agent, "agent", DEMO_PASSWORD).status_code == 302
     queue = page(agent.get("/agent/desk/", query_string={"status": "submitted", "region": montreal,
                                                          "agent": "unassigned"}))
     number = re.search(r'href="/agent/desk/(\d+)"[^>]*>[^<]*</a></th>\s*<td>Amina Diallo', queue)

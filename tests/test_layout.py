@@ -17,6 +17,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import UserPreference
 from tests.conftest import DEMO_PASSWORD
+from tests.conftest import login as conftest_login
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 # WAI-ARIA 1.1 roles (abstract roles excluded: they must never be used in markup).
@@ -164,7 +165,7 @@ def audit(response, language: str = "fr") -> list[str]:
 
 
 def login(client, username):
-    response = client.post("/login/", data={"username": username, "password": DEMO_PASSWORD})
+    response = conftest_login(client, username, DEMO_PASSWORD)
     assert response.status_code == 302, "login failed"
 
 
@@ -207,7 +208,7 @@ def test_login_fields_declare_their_purpose(client):
 
 
 def test_failed_login_message_is_announced(client):
-    client.post("/login/", data={"username": "nobody", "password": "wrong-password"})
+    conftest_login(client, "nobody", "wrong-password")
     response = client.get("/login/")
     html = response.get_data(as_text=True)
     assert 'role="alert"' in html

@@ -19,6 +19,7 @@ from app.services.enrolment import RegistrationRefused
 from app.views.learner.enrolments import offer_deadline
 from tests.conftest import DEMO_PASSWORD, build_app
 from tests.factories import World, make_course, make_section, make_term, tag
+from tests.conftest import login as conftest_login
 
 TODAY = dt.date.today()
 MONTREAL = ZoneInfo("America/Montreal")
@@ -30,7 +31,7 @@ LIST = "/my/enrolments/"
 
 
 def login(client, username: str) -> None:
-    response = client.post("/login/", data={"username": username, "password": DEMO_PASSWORD})
+    response = conftest_login(client, username, DEMO_PASSWORD)
     assert response.status_code == 302, "login failed"
 
 

@@ -18,7 +18,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services import learner_file as service
 from app.services.access import AGENT
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import DEMO_PASSWORD, minted_token
 from tests.factories import make_course, make_learner, make_section, make_term, tag
 from tests.test_learner_enrolments import World, login, said, text
 
@@ -475,7 +475,7 @@ def test_api_refuses_staff_without_a_learner_file(app):
         assert sm.add_user(username, "Staff", username, f"{username}@example.org", sm.find_role(AGENT),
                            password=DEMO_PASSWORD)
     client = app.test_client()
-    headers = token_for(client, username)
+    headers = minted_token(app, username)
     for path in API:
         assert client.get(path, headers=headers).status_code == 403, path
 
@@ -489,7 +489,7 @@ def test_the_file_api_is_described_in_the_openapi_spec(app):
         assert sm.add_user(username, "Staff", username, f"{username}@example.org", sm.find_role(ADMIN),
                            password=DEMO_PASSWORD)
     client = app.test_client()
-    spec = client.get("/api/v1/_openapi", headers=token_for(client, username)).get_json()
+    spec = client.get("/api/v1/_openapi", headers=minted_token(app, username)).get_json()
     for path in API:
         operation = spec["paths"][path]["get"]
         assert operation["security"] == [{"jwt": []}] and "401" in operation["responses"], path

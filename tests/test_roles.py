@@ -66,7 +66,7 @@ def test_nominative_screens_stay_with_those_who_need_them():
         for role, matrix in ROLE_MATRIX.items():
             if "can_list" in matrix.get(view_name, ()):
                 assert role in readers, f"{role} may read {view_name}"
-    assert set(ROLE_MATRIX[SUPPORT]) == {"AccountView"}
+    assert set(ROLE_MATRIX[SUPPORT]) == {"AccountView", "LoginSessionView", "AccountSecurityView", "SupportConsoleView"}
     assert ROLE_MATRIX[LEARNER] == {} and ROLE_MATRIX[ENTERPRISE_REP] == {}
     assert all(set(perms) <= {"can_list", "can_show"} for perms in ROLE_MATRIX[ANALYST].values())
 
@@ -138,7 +138,8 @@ def test_seeding_roles_twice_changes_nothing(app):
             for view_name, permissions in matrix.items():
                 assert {(p, view_name) for p in permissions} <= held
             granted_views = {view for perm, view in held if perm.startswith("can_") and view.endswith("View")}
-            assert granted_views - set(matrix) <= {"UserInfoEditView", "UserDBModelView"}, role_name
+            assert granted_views - set(matrix) <= {"UserInfoEditView", "ResetMyPasswordView",
+                                                          "UserDBModelView"}, role_name
         db.session.remove()
 
 

@@ -179,6 +179,7 @@ GUARD_NAMES = {
     "learner": ("learner_required",),
     "enterprise-rep": ("speaks_for_a_business", "representative_required"),
     "api-jwt": ("learner_token_required", "jwt_required"),
+    "mfa": ("second_factor_pending",),
 }
 
 
@@ -347,6 +348,8 @@ def expected_outcomes(app, rule, who: str, filled: bool) -> set | None:
         return {403}
     if policy == "api-jwt":
         return {401}  # a session cookie is no credential for the learner API
+    if policy == "mfa":
+        return {LOGIN} if who == ANONYMOUS else {REDIRECT}  # every visiting staff session passed it
     if policy == "staff-documents":
         if who == ANONYMOUS:
             return {LOGIN}

@@ -22,6 +22,7 @@ from app.services.timetable import Impossibility, Preference
 from app.views.learner.catalogue import clock
 from tests.conftest import DEMO_PASSWORD, build_app
 from tests.factories import World, make_course, make_section, make_term
+from tests.conftest import login as conftest_login
 
 BUILDER = "/my/timetable/"
 AVAILABILITY = "/my/timetable/availability"
@@ -36,7 +37,7 @@ PLANS = "/my/timetable/plans/"
 
 def logged_in(app, account: dict):
     client = app.test_client()
-    response = client.post("/login/", data={"username": account["username"], "password": DEMO_PASSWORD})
+    response = conftest_login(client, account["username"], DEMO_PASSWORD)
     assert response.status_code == 302, "login failed"
     return client
 

@@ -19,4 +19,4 @@ from .finance import (  # noqa: F401
 from .compliance import (  # noqa: F401
     AccessLog, AuditEvent, CaseNote, DeliveryStatus, Incident, Job, JobStatus, Message, ReportRun,
 )
-from .accounts import AccountToken, TokenPurpose  # noqa: F401
+from .accounts import AccountSecurity, AccountToken, RecoveryCode, SessionEnd, TokenPurpose, UserSession  # noqa: F401

@@ -26,6 +26,12 @@ ANALYST = "Analyst"
 ROLES = (LEARNER, ENTERPRISE_REP, AGENT, PARTNER_STAFF, SUPPORT, ANALYST, ADMIN)
 STAFF_ROLES = (AGENT, PARTNER_STAFF, SUPPORT, ANALYST, ADMIN)
 
+def role_names(user) -> frozenset[str]:
+    """Every role the account holds, directly or through one of FAB's groups (FAB grants both)."""
+    return frozenset(role.name for role in [*user.roles, *(role for group in getattr(user, "groups", ()) or ()
+                                                            for role in group.roles)])
+
+
 # Named sets of FAB permissions on a ModelView.
 READ = ("can_list", "can_show")
 WRITE = READ + ("can_add", "can_edit", "can_delete")
@@ -34,6 +40,7 @@ ADD_EDIT = READ + ("can_add", "can_edit")
 
 # Every role may change its own password and see its own user info.
 SELF_SERVICE = {"UserInfoEditView": ("can_this_form_get", "can_this_form_post"),
+                "ResetMyPasswordView": ("can_this_form_get", "can_this_form_post"),
                 "UserDBModelView": ("can_userinfo", "resetmypassword")}
 
 CATALOGUE_READ = {view: READ for view in ("CourseView", "TermView", "TermClosedDateView", "SectionView",
@@ -104,6 +111,10 @@ ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
     # Help desk: identity and account state only (account actions live on the support pages).
     SUPPORT: {
         "AccountView": READ,
+        "LoginSessionView": READ,
+        "AccountSecurityView": READ,
+        # the console: search (list), an account's page (show), its actions with a reason (edit)
+        "SupportConsoleView": ("can_list", "can_show", "can_edit"),
     },
     # Accountability: the offer, capacity and reference data; nothing nominative.
     ANALYST: {

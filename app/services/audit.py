@@ -241,15 +241,19 @@ def _write_trail(session: Session, flush_context) -> None:
 # --------------------------------------------------------------------------------------------
 # Logins.
 
-def record_login(session: Session, username: str | None, user) -> None:
-    """Write a login success (``user`` given) or failure (None), with the username typed and the IP."""
+def record_login(session: Session, username: str | None, user, refused: str | None = None) -> None:
+    """Write a login success (``user`` given) or failure (None), with the username typed and the IP;
+    ``refused`` says why a login was refused whatever the password (``locked``)."""
     attempted = (username or "")[:120]
+    changes = {"username": attempted}
+    if refused:
+        changes["refused"] = refused
     session.add(AuditEvent(
         actor_id=user.id if user is not None else None,
         action="login.success" if user is not None else "login.failure",
         object_type="User",
         object_id=str(user.id) if user is not None else None,
-        changes={"username": attempted},
+        changes=changes,
         ip=current_ip(),
     ))
     session.commit()

@@ -83,6 +83,35 @@ TEMPLATES = {
            "If you did not do it, choose a new password right away and contact us:\n{forgot}\n\n"
            "Francisation Québec"),
     ),
+    "account_locked": (
+        _l("Your account is locked for a while"),
+        _l("Hello {name},\n\nAfter {attempts} failed attempts to log in, your Guichet Francisation account "
+           "is locked until {until}. It will unlock by itself then.\n\nIf it was not you, someone may know "
+           "your address: choose a new password once the account is unlocked:\n{forgot}\n\n"
+           "To unlock it sooner, contact the help desk.\n\nFrancisation Québec"),
+    ),
+    "account_unlocked": (
+        _l("Your account is unlocked"),
+        _l("Hello {name},\n\nThe help desk has unlocked your Guichet Francisation account. "
+           "You can log in again.\n\nIf you did not ask for this, contact us.\n\nFrancisation Québec"),
+    ),
+    "account_deactivated": (
+        _l("Your account has been deactivated"),
+        _l("Hello {name},\n\nThe help desk has deactivated your Guichet Francisation account: nobody can "
+           "log in with it any more, and every open session has been ended.\n\nIf you did not expect this, "
+           "contact us.\n\nFrancisation Québec"),
+    ),
+    "account_reactivated": (
+        _l("Your account is active again"),
+        _l("Hello {name},\n\nThe help desk has reactivated your Guichet Francisation account. "
+           "You can log in again.\n\nFrancisation Québec"),
+    ),
+    "sessions_ended": (
+        _l("You have been logged out everywhere"),
+        _l("Hello {name},\n\nThe help desk has ended every open session of your Guichet Francisation "
+           "account, on every device. Log in again to continue.\n\nIf you did not ask for this, choose a "
+           "new password:\n{forgot}\n\nFrancisation Québec"),
+    ),
     "notice": (
         _l("A message from Francisation Québec"),
         _l("Hello {name},\n\n{text}\n\nFrancisation Québec"),

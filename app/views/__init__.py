@@ -10,3 +10,6 @@ def register_views(appbuilder: AppBuilder) -> None:
     register_admin(appbuilder)
     register_partner(appbuilder)
     register_learner(appbuilder)
+    from . import mfa
+
+    mfa.register(appbuilder)

@@ -45,3 +45,43 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def log_in(demo_app, live_server):
+    """``log_in(page, username)``: the login form, then the second factor for a staff account
+    (enrolled from the key shown on the page the first time, a fresh TOTP code afterwards)."""
+    import pyotp
+    from flask_appbuilder.security.sqla.models import User
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import AccountSecurity
+    from tests.conftest import DEMO_PASSWORD
+
+    def log_in(page, username: str, password: str = DEMO_PASSWORD) -> None:
+        page.goto(f"{live_server}/login/")
+        page.fill("#username", username)
+        page.fill("#password", password)
+        page.click("[type=submit]")
+        page.wait_for_load_state()
+        if "/mfa/setup" in page.url:
+            secret = page.get_attribute(".gf-mfa-secret", "data-secret")
+            page.fill("#code", pyotp.TOTP(secret).now())
+            page.click("[type=submit]")
+            page.wait_for_load_state()
+            page.click(".gf-account a.btn-primary")  # "I have kept them, continue"
+            page.wait_for_load_state()
+        elif "/mfa/verify" in page.url:
+            with demo_app.app_context():
+                user_id = db.session.scalar(select(User.id).where(User.username == username))
+                row = db.session.get(AccountSecurity, user_id)
+                row.totp_last_step = None  # many logins of one account within a 30-second step
+                db.session.commit()
+                secret = row.totp_secret
+                db.session.remove()
+            page.fill("#code", pyotp.TOTP(secret).now())
+            page.click("[type=submit]")
+            page.wait_for_load_state()
+
+    return log_in

@@ -1,20 +1,16 @@
 """A staff member logs in, works in French, switches to English — in a real Chromium."""
 import pytest
 
-from tests.conftest import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
-def login(page, live_server, username):
-    page.goto(f"{live_server}/login/")
-    page.fill("#username", username)
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("[type=submit]")
-    page.wait_for_load_state()
+@pytest.fixture
+def login(log_in):
+    return lambda page, live_server, username: log_in(page, username)
 
 
-def test_agent_works_in_french_then_switches_to_english(page, live_server):
+def test_agent_works_in_french_then_switches_to_english(page, live_server, login):
     page.goto(live_server + "/")
     assert page.get_attribute("html", "lang") == "fr"
     login(page, live_server, "agent")
@@ -34,7 +30,7 @@ def test_agent_works_in_french_then_switches_to_english(page, live_server):
 BACK_OFFICE_MENUS = "nav ul.navbar-nav:not(.navbar-right) .dropdown-toggle"
 
 
-def test_learner_sees_her_pages_and_no_back_office_menu(page, live_server):
+def test_learner_sees_her_pages_and_no_back_office_menu(page, live_server, login):
     login(page, live_server, "agent")
     assert page.locator(BACK_OFFICE_MENUS).count() >= 3
     page.goto(f"{live_server}/logout/")
