@@ -268,8 +268,12 @@ def visit(demo_app):
                 select(EnterpriseRequest.id).where(EnterpriseRequest.enterprise_id == enterprise_id))},
             "public": {"section_id": first(select(Section.id).order_by(Section.id))},
             "staff-documents": {"document_id": learner_ids["document_id"]},
+            # a learner enrolled in a group of the demo partner: every staff role that reads
+            # learners may open that one (partner staff only those of their own groups)
             "fab": {"application_id": first(select(Application.id).order_by(Application.id)),
-                    "learner_id": first(select(Learner.id).order_by(Learner.id)), "section_id": partner_section,
+                    "learner_id": first(select(Enrolment.learner_id).where(Enrolment.section_id == partner_section)
+                                        .order_by(Enrolment.id)),
+                    "section_id": partner_section,
                     "enrolment_id": first(select(Enrolment.id).where(Enrolment.section_id == partner_section)),
                     "request_id": first(select(EnterpriseRequest.id).order_by(EnterpriseRequest.id))},
         }
