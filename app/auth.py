@@ -132,3 +132,9 @@ def init_app(app: Flask) -> None:
     user_logged_out.connect(_end_on_logout, app)
     app.before_request(guard)
     _limit_forms(app)
+
+    @app.context_processor
+    def staff_flag():
+        """Whether the logged-in account uses a second factor (its menu shows the recovery codes)."""
+        user = current_user
+        return {"current_user_is_staff": bool(user and user.is_authenticated and mfa.required(user))}

@@ -26,6 +26,8 @@ Policies:
 - ``fab-api``: FAB's ``@protect`` on a REST endpoint, same permissions; a visitor gets 401.
 - ``mfa``: the second-factor pages of a logged-in staff session that has not passed it yet
   (``second_factor_pending``); visitors go to the login page, any other session is sent on.
+- ``staff-mfa``: a staff session that passed its second factor (``second_factor_passed``): its
+  recovery codes; visitors go to the login page, accounts without a second factor are sent home.
 - ``fab-action``: a FAB ModelView's bulk/row action; FAB checks the action's own permission before
   running it and redirects otherwise. No view of the project declares an action, so every call is
   refused.
@@ -33,7 +35,7 @@ Policies:
 from __future__ import annotations
 
 POLICIES = frozenset({"public", "visitor", "public-redirect", "token", "learner", "enterprise-rep", "api-jwt",
-                      "staff-documents", "fab", "fab-api", "fab-action", "mfa"})
+                      "staff-documents", "fab", "fab-api", "fab-action", "mfa", "staff-mfa"})
 
 # endpoint -> policy
 POLICY: dict[str, str] = {
@@ -154,7 +156,7 @@ POLICY: dict[str, str] = {
     "MessageView.action": "fab-action", "MessageView.action_post": "fab-action", "MessageView.add": "fab",
     "MessageView.delete": "fab", "MessageView.download": "fab", "MessageView.edit": "fab", "MessageView.list": "fab",
     "MessageView.show": "fab",
-    "MfaView.setup": "mfa", "MfaView.verify": "mfa",
+    "MfaView.recovery_codes": "staff-mfa", "MfaView.setup": "mfa", "MfaView.verify": "mfa",
     "MyApplicationView.delete_document": "learner", "MyApplicationView.documents": "learner",
     "MyApplicationView.download": "learner", "MyApplicationView.index": "learner",
     "MyApplicationView.send_back": "learner", "MyApplicationView.start": "learner",

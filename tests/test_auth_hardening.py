@@ -382,3 +382,30 @@ def test_staff_get_no_api_token_with_a_password_alone(app):
         assert any(e.changes.get("refused") == "second_factor_required" and e.changes["username"] == staff["username"]
                    for e in refused)
         db.session.remove()
+
+
+def test_staff_renew_their_recovery_codes_and_the_old_ones_stop_working(app):
+    staff, learner = account(app, role=ANALYST), account(app)
+    client = english(app)
+    login(client, staff["username"])
+    assert "Recovery codes" in text(client.get("/users/userinfo/"))  # in the account menu
+    page = client.get("/mfa/recovery-codes")
+    assert page.status_code == 200 and "You have 10 unused recovery codes." in text(page)
+    old = _new_recovery_codes(app, staff["user_id"])
+    renewed = client.post("/mfa/recovery-codes")
+    new = re.findall(r"<code>([0-9a-f]{5}-[0-9a-f]{5})</code>", text(renewed))
+    assert len(new) == 10 and not set(new) & set(old)
+    other = english(app)
+    other.post("/login/", data={"username": staff["username"], "password": DEMO_PASSWORD})
+    assert other.post("/mfa/verify", data={"code": old[0]}).status_code == 200  # refused: stays on the page
+    assert other.post("/mfa/verify", data={"code": new[0]}).status_code == 302
+    with app.app_context():
+        renewals = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "mfa.recovery_codes_renewed",
+                                                               AuditEvent.actor_id == staff["user_id"])).all()
+        assert len(renewals) == 2  # the test's own renewal above, then the page's
+        db.session.remove()
+    # a learner has no second factor: no menu entry, the page sends them home
+    home = english(app)
+    login(home, learner["username"])
+    assert "Recovery codes" not in text(home.get("/users/userinfo/"))
+    assert home.get("/mfa/recovery-codes").status_code == 302

@@ -180,6 +180,7 @@ GUARD_NAMES = {
     "enterprise-rep": ("speaks_for_a_business", "representative_required"),
     "api-jwt": ("learner_token_required", "jwt_required"),
     "mfa": ("second_factor_pending",),
+    "staff-mfa": ("second_factor_passed",),
 }
 
 
@@ -354,6 +355,8 @@ def expected_outcomes(app, rule, who: str, filled: bool) -> set | None:
         return {401}  # a session cookie is no credential for the learner API
     if policy == "mfa":
         return {LOGIN} if who == ANONYMOUS else {REDIRECT}  # every visiting staff session passed it
+    if policy == "staff-mfa":
+        return {LOGIN} if who == ANONYMOUS else ({200} if who in STAFF else {REDIRECT})
     if policy == "staff-documents":
         if who == ANONYMOUS:
             return {LOGIN}

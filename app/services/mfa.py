@@ -99,7 +99,11 @@ def confirm_enrolment(session: Session, user: User, code: str, now: dt.datetime 
 
 def new_recovery_codes(session: Session, user: User, now: dt.datetime | None = None) -> list[str]:
     """Replace the account's recovery codes by ten new ones; returns them in clear (once)."""
+    had_codes = session.scalar(select(RecoveryCode.id).where(RecoveryCode.user_id == user.id).limit(1))
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    if had_codes is not None:
+        session.add(AuditEvent(actor_id=user.id, action="mfa.recovery_codes_renewed", object_type="User",
+                               object_id=str(user.id), changes={}, ip=_ip()))
     codes = []
     for _ in range(RECOVERY_CODES):
         raw = secrets.token_hex(5)  # 10 hex digits, 40 bits

@@ -48,6 +48,25 @@ def second_factor_pending(function):
     return guarded
 
 
+def second_factor_passed(function):
+    """The page is for a logged-in staff session that has passed its second factor (the session
+    guard in ``app.auth`` sends the others to the second-factor pages); others go home."""
+
+    @wraps(function)
+    def guarded(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for(f"{current_app.appbuilder.sm.auth_view.endpoint}.login"))
+        if not mfa.required(current_user) or not mfa.enrolled(db.session, current_user):
+            return redirect(current_app.appbuilder.get_url_for_index)
+        return function(*args, **kwargs)
+
+    return guarded
+
+
+class RegenerateForm(FlaskForm):
+    """Only the CSRF token: the button asks for new codes."""
+
+
 class MfaView(BaseView):
     """Reached only by a logged-in staff account whose session has not passed the second factor."""
 
@@ -100,6 +119,20 @@ class MfaView(BaseView):
             form.code.errors.append(_("This code is not right, or was already used. Type the code your app "
                                       "shows now, or one of your recovery codes."))
         return self.render_template("mfa/verify.html", form=form, title=_("Second factor"))
+
+    @expose("/recovery-codes", methods=["GET", "POST"])
+    @second_factor_passed
+    def recovery_codes(self):
+        """How many recovery codes are left; new ones on request (the old ones stop working)."""
+        user = current_user._get_current_object()
+        form = RegenerateForm()
+        if form.validate_on_submit():
+            codes = mfa.new_recovery_codes(db.session, user)
+            db.session.commit()
+            return self.render_template("mfa/recovery_codes.html", codes=codes,
+                                        next_url=url_for("MfaView.recovery_codes"), title=_("Your recovery codes"))
+        return self.render_template("mfa/recovery_codes_left.html", form=form,
+                                    left=mfa.recovery_codes_left(db.session, user), title=_("Recovery codes"))
 
     @staticmethod
     def _passed() -> None:
