@@ -14,7 +14,6 @@ acts on their own account here.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 
 from flask_appbuilder.security.sqla.models import User
@@ -30,6 +29,7 @@ from .accounts import (
     RESET_TTL, Links, awaiting_verification, language_of, learner_of, send_account_link, send_verification_link,
 )
 from .audit import current_ip
+from .learner_file import Page
 from .messaging import TEMPLATES, send_message
 from .refusals import Refusal
 
@@ -126,17 +126,15 @@ class AccountRow:
         return sorted(role.name for role in self.user.roles)
 
 
-@dataclass(frozen=True)
-class SearchPage:
-    query: str
-    rows: list[AccountRow]
-    total: int
-    page: int
-    per_page: int
+@dataclass
+class SearchPage(Page):
+    """A page of accounts (``items``, also named ``rows``) and the query that found them."""
+
+    query: str = ""
 
     @property
-    def pages(self) -> int:
-        return max(math.ceil(self.total / self.per_page), 1)
+    def rows(self) -> list[AccountRow]:
+        return self.items
 
 
 def clean_query(query: str | None) -> str:
@@ -166,7 +164,7 @@ def search_accounts(session: Session, query: str | None, page: int = 1, per_page
     query = clean_query(query)
     page, per_page = max(page, 1), min(max(per_page, 1), MAX_PER_PAGE)
     if not query:
-        return SearchPage(query, [], 0, page, per_page)
+        return SearchPage([], 0, page, per_page, query=query)
     joined = (lambda statement: statement
               .outerjoin(Learner, Learner.user_id == User.id)
               .outerjoin(AccountSecurity, AccountSecurity.user_id == User.id)
@@ -180,7 +178,7 @@ def search_accounts(session: Session, query: str | None, page: int = 1, per_page
     now = utcnow()
     rows = [AccountRow(user, file_number, until if until is not None and until > now else None)
             for user, file_number, until in result]
-    return SearchPage(query, rows, total, page, per_page)
+    return SearchPage(rows, total, page, per_page, query=query)
 
 
 # --- the state of an account ---------------------------------------------------------------------
