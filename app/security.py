@@ -44,6 +44,9 @@ class GuichetSecurityManager(SecurityManager):
         return super().has_access(permission_name, view_name)
 
     authdbview = AuthDBView
+    # FAB's user-statistics chart loads Google's chart loader from the internet and shows raw
+    # values: not installed (the reports dashboard, app/views/reports_dashboard.py, replaces it).
+    userstatschartview = None
 
     def auth_user_db(self, username, password):
         """FAB's database login, with the lockout (``services.lockout``) and every success and

@@ -250,7 +250,6 @@ POLICY: dict[str, str] = {
     "UserGroupModelView.add": "fab", "UserGroupModelView.delete": "fab", "UserGroupModelView.download": "fab",
     "UserGroupModelView.edit": "fab", "UserGroupModelView.list": "fab", "UserGroupModelView.show": "fab",
     "UserInfoEditView.this_form_get": "fab", "UserInfoEditView.this_form_post": "fab",
-    "UserStatsChartView.chart": "fab",
     "UtilView.back": "public-redirect",
     "VerifyView.check": "token", "VerifyView.index": "public",
     "ViewMenuModelView.action": "fab-action", "ViewMenuModelView.action_post": "fab-action",
@@ -259,3 +258,17 @@ POLICY: dict[str, str] = {
     "WorkplaceRequestsView.index": "fab", "WorkplaceRequestsView.request_page": "fab",
     "WorkplaceRequestsView.schedule": "fab",
 }
+
+# The CSV export of every generated list (app/views/admin/csv_export.py): FAB's @has_access with
+# the list's own permission (can_list), so exactly the roles that may list the screen.
+GENERATED_LISTS = (
+    "AccessLogView", "AccountSecurityView", "AccountView", "AllowanceRuleView", "AllowanceView",
+    "ApplicationEventView", "ApplicationView", "AttendanceView", "AuditEventView", "AvailabilityView",
+    "CapacityDeclarationView", "CaseNoteView", "ClientCategoryView", "CourseView", "DocumentView", "EnrolmentView",
+    "EnterpriseMembershipView", "EnterpriseRequestView", "EnterpriseView", "ExamResultView", "FieldView",
+    "ImmigrationStatusView", "IncidentView", "IncomeSupportView", "IssuedDocumentView", "JobView", "LearnerView",
+    "LoginSessionView", "MeetingView", "MessageView", "PartnerMembershipView", "PartnerView", "PaymentView",
+    "PlacementResultView", "PlanItemView", "PlanView", "RegionView", "ReportRunView", "SectionView", "SiteView",
+    "TeacherView", "TermClosedDateView", "TermView",
+)
+POLICY.update({f"{view}.export_csv": "fab" for view in GENERATED_LISTS})

@@ -106,7 +106,7 @@ MENUS = {
     AGENT: {"Catalogue", "Clients", "Intake", "Enrolment", "Records", "Partners", "Enterprises", "Compliance"},
     PARTNER_STAFF: {"Catalogue", "Enrolment", "Records", "Partners"},
     SUPPORT: {"Support"},
-    ANALYST: {"Catalogue", "Enterprises", "Finance", "Partners", "Reference data", "Compliance"},
+    ANALYST: {"Catalogue", "Enterprises", "Finance", "Partners", "Reference data"},
     LEARNER: set(),
     ENTERPRISE_REP: set(),
 }

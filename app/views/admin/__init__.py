@@ -1,9 +1,10 @@
 """The generated back office: one module of ModelViews per domain, one menu category each."""
+from flask import current_app
 from flask_appbuilder import AppBuilder
 
 from . import (
-    accounts, agent_desk, catalogue, clients, compliance, enrolment, enterprise_requests, enterprises, finance,
-    intake, partners, records, reference, support,
+    accounts, agent_desk, catalogue, clients, compliance, csv_export, enrolment, enterprise_requests, enterprises,
+    finance, intake, partners, records, reference, support,
 )
 
 # Menu order: the daily work first, reference data and compliance last.
@@ -16,3 +17,4 @@ def register(appbuilder: AppBuilder) -> None:
     """Add every back-office view to the menu, category by category."""
     for module in MODULES:
         module.register(appbuilder)
+    csv_export.init_app(current_app)

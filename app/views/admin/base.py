@@ -4,7 +4,8 @@
   query per page whatever its size), shows enums by their translated label, booleans as
   Yes/No and instants in Montréal time.
 * ``GuichetModelView``: translated labels and titles, form fields for our enums and UTC
-  instants, partner scoping of rows and of form choices, and the acting user stamped on rows.
+  instants, partner scoping of rows and of form choices, the acting user stamped on rows, and
+  a CSV export of the list under its current filter (``csv_export``).
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ from ...models.reference import LabelledEnum
 from ...services.access import (
     READ, WRITE, is_partner_scoped, partner_ids_for, partner_of, partner_scope_clause,
 )
+from .csv_export import CsvExportMixin
 
 # Relations a model's __str__ reads: loaded with it wherever it is shown in a list.
 STR_RELATIONS: dict[type, tuple[str, ...]] = {
@@ -313,10 +315,11 @@ COMMON_LABELS = {
 }
 
 
-class GuichetModelView(ModelView):
+class GuichetModelView(CsvExportMixin, ModelView):
     """Base of every back-office screen (see the module docstring)."""
 
     datamodel: GuichetInterface
+    list_template = "admin/list.html"
     base_permissions = list(WRITE)
     page_size = 25
     record_name = _l("record")

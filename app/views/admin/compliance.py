@@ -286,4 +286,5 @@ def register(appbuilder: AppBuilder) -> None:
                         **category)
     appbuilder.add_view(IncidentView, "Confidentiality incidents", label=_l("Confidentiality incidents"),
                         icon="fa-exclamation-triangle", **category)
-    appbuilder.add_view(ReportRunView, "Report runs", label=_l("Report runs"), icon="fa-file-excel-o", **category)
+    # Off the menu: the reports dashboard (app/views/reports_dashboard.py) is what the menu offers.
+    appbuilder.add_view_no_menu(ReportRunView)
