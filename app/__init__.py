@@ -44,12 +44,14 @@ def configure_app(app: Flask, config) -> None:
 
 def configure_database(app: Flask) -> None:
     from . import models  # noqa: F401  (registers every table on the metadata)
+    from .services import waiting_list
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    waiting_list.install()  # every path that frees a seat serves the waiting list first
 
 
 @event.listens_for(Engine, "connect")

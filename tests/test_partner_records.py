@@ -394,7 +394,7 @@ def test_another_reason_keeps_what_was_written(app, world):
         db.session.remove()
 
 
-def test_completion_sets_the_outcome_and_frees_the_seat_count(app, world):
+def test_completion_sets_the_outcome_and_frees_the_seat_for_the_line(app, world):
     group = build_group(app, world.ours, world.term)
     amina, chloe = group.seats[0], group.waiting[0]
     client = logged_in(app, world.staff)
@@ -403,9 +403,10 @@ def test_completion_sets_the_outcome_and_frees_the_seat_count(app, world):
     with app.app_context():
         enrolment = db.session.get(Enrolment, amina)
         assert enrolment.status == EnrolmentStatus.COMPLETED and enrolment.ended_at is not None
-        assert seats_consistent(db.session, group.id) == (1, 1)
+        assert seats_consistent(db.session, group.id) == (2, 2)
         db.session.remove()
-    assert statuses(app, group)[chloe] == EnrolmentStatus.WAITLISTED  # the course ended: nobody promoted
+    # the group still runs: the seat Amina leaves goes to the first in line, like any freed seat
+    assert statuses(app, group)[chloe] == EnrolmentStatus.ENROLLED
     page = client.get(response.headers["Location"])
     assert audit(page, "fr") == []
     assert said(app, "fr", "%(name)s: %(outcome)s in group %(code)s.", name=group.names[0],
@@ -413,10 +414,13 @@ def test_completion_sets_the_outcome_and_frees_the_seat_count(app, world):
     client.post(url(group, f"learners/{amina}/complete"), data={"outcome": "failed"})
     assert statuses(app, group)[amina] == EnrolmentStatus.FAILED
     with app.app_context():
-        assert seats_consistent(db.session, group.id) == (1, 1)
+        assert seats_consistent(db.session, group.id) == (2, 2)
         db.session.remove()
     client.post(url(group, f"learners/{chloe}/complete"), data={"outcome": "completed"})
-    assert statuses(app, group)[chloe] == EnrolmentStatus.WAITLISTED
+    assert statuses(app, group)[chloe] == EnrolmentStatus.COMPLETED
+    with app.app_context():
+        assert seats_consistent(db.session, group.id) == (1, 1)
+        db.session.remove()
 
 
 # --- who may do what ----------------------------------------------------------------------------

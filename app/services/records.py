@@ -543,8 +543,9 @@ def complete_enrolment(session: Session, user, enrolment: Enrolment, outcome: En
     """Close a learner's training in the group: COMPLETED (passed) or FAILED (not passed).
 
     The seat is given back to the section's count (seats_taken counts enrolled and offered
-    learners) without promoting anyone: the learner did not leave, the course ended for them.
-    An outcome already given can be corrected (completed <-> not passed).
+    learners); while the group still runs, the waiting list gets it when the transaction commits
+    (services.waiting_list), like any freed seat. An outcome already given can be corrected
+    (completed <-> not passed).
     """
     ensure_own_section(session, user, enrolment.section)
     if outcome not in OUTCOMES:

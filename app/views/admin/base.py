@@ -22,9 +22,9 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.sqla.models import Role, User
 from flask_babel import gettext, lazy_gettext as _l, to_user_timezone, to_utc
 from flask_login import current_user
-from sqlalchemy import Boolean, Time
+from sqlalchemy import Boolean, Time, asc, desc, inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 from wtforms import BooleanField, DateTimeLocalField, SelectField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
@@ -33,7 +33,7 @@ from ...extensions import db
 from ...models import (
     CapacityDeclaration, Enrolment, EnterpriseMembership, EnterpriseRequest, PartnerMembership,
 )
-from ...models.base import UTCDateTime
+from ...models.base import UTCDateTime, current_language
 from ...models.catalogue import WEEKDAY_LABELS
 from ...models.reference import LabelledEnum
 from ...services.access import (
@@ -87,6 +87,24 @@ class GuichetInterface(SQLAInterface):
         query = super().apply_all(query, *args, **kwargs)
         return query.options(*self._load_options()) if self.eager_paths else query
 
+    def apply_order_by(self, query, order_column, order_direction, aliases_mapping=None,
+                       bypass_many_to_many=False, add_pk=False):
+        """Sort by any listed column: a column, a bilingual label (in the page's language), or a
+        many-to-one relation (by the label its rows read by). Anything else keeps the default order."""
+        if not order_column:
+            return query
+        direction = asc if order_direction == "asc" else desc
+        keys = sort_columns(self.obj, order_column)
+        if keys is None and order_column in self.list_properties and (
+                self.is_relation_many_to_one(order_column) or self.is_relation_one_to_one(order_column)):
+            related = aliased(self.get_related_model(order_column))
+            query = query.outerjoin(related, getattr(self.obj, order_column).of_type(related))
+            keys = label_sort_columns(related)
+        if not keys:
+            return query
+        pk = getattr(self.obj, self.get_pk_name())
+        return query.order_by(*[direction(key) for key in keys], direction(pk))
+
     def add(self, item, commit: bool = True) -> None:
         try:
             super().add(item, commit)
@@ -115,6 +133,38 @@ class GuichetInterface(SQLAInterface):
         if callable(value):
             value = value()
         return display_value(value)
+
+
+def _localized_column(entity, name: str):
+    """``name`` of a bilingual pair (``name_fr``/``name_en``) in the page's language, if the pair exists."""
+    columns = sa_inspect(entity).mapper.columns
+    if f"{name}_fr" in columns and f"{name}_en" in columns:
+        return getattr(entity, f"{name}_en" if current_language() == "en" else f"{name}_fr")
+    return None
+
+
+def sort_columns(entity, name: str) -> list | None:
+    """What sorts a column of ``entity``: the column itself or its bilingual text; None otherwise."""
+    columns = sa_inspect(entity).mapper.columns
+    if name in columns:
+        return [getattr(entity, name)]
+    localized_column = _localized_column(entity, name)
+    return [localized_column] if localized_column is not None else None
+
+
+# The columns a row's label starts with, tried in this order, to sort a list by a relation.
+LABEL_KEYS = (("code",), ("file_number",), ("name",), ("title",), ("reference",), ("first_name", "last_name"),
+              ("username",), ("original_name",), ("day",))
+
+
+def label_sort_columns(entity) -> list:
+    """The columns that order rows of ``entity`` as their labels read (its key as a last resort)."""
+    for names in LABEL_KEYS:
+        keys = [sort_columns(entity, name) for name in names]
+        if all(keys):
+            return [key for found in keys for key in found]
+    mapper = sa_inspect(entity).mapper
+    return [getattr(entity, mapper.get_property_by_column(column).key) for column in mapper.primary_key]
 
 
 class RecordRefused(Exception):
@@ -339,6 +389,8 @@ class GuichetModelView(CsvExportMixin, ModelView):
         self.edit_exclude_columns = list(self.edit_exclude_columns or []) + list(self.stamp_user_columns)
         super()._init_properties()
         self.datamodel.eager_load(self.list_columns)
+        # every listed column can be sorted (GuichetInterface.apply_order_by knows how)
+        self.order_columns = list(self.list_columns)
 
     def _init_titles(self):
         self.list_title = self.list_title or self.record_name
