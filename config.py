@@ -86,6 +86,11 @@ class Config:
     # Public address printed on PDFs (verification URL); None: the address of the request.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
     DEMO_PASSWORD = "Francisation-2026!"
+    # Holidays without class besides the Québec statutory ones (app/services/class_days.py): English
+    # names of the `holidays` package (CA/QC, government and optional categories), comma-separated in
+    # the environment. Education observes Easter Monday as well as Good Friday.
+    CLASS_FREE_HOLIDAYS = [name.strip() for name in os.environ.get("CLASS_FREE_HOLIDAYS", "Easter Monday").split(",")
+                           if name.strip()]
 
 
 class TestConfig(Config):

@@ -342,3 +342,51 @@ def test_posts_need_the_csrf_token(app, monkeypatch):
     with app.app_context():
         assert db.session.get(Learner, account["learner_id"]).calendar_token_hash is not None
         db.session.remove()
+
+
+# --- holidays partners observe -----------------------------------------------------------------
+
+# Spring 2027: Good Friday is Friday 26 March (statutory), Easter Monday is Monday 29 March (not
+# statutory, but schools, cégeps and universities close on it).
+SPRING = dict(starts_on=dt.date(2027, 3, 8), ends_on=dt.date(2027, 4, 30))
+MONDAY_FRIDAY = ((1, "09:00", "12:00"), (5, "09:00", "12:00"))
+GOOD_FRIDAY, EASTER_MONDAY = dt.date(2027, 3, 26), dt.date(2027, 3, 29)
+
+
+def test_easter_monday_and_good_friday_have_no_class(ctx):
+    learner = make_learner()
+    enrolled_in(learner, meetings=MONDAY_FRIDAY, term=make_term(**SPRING))
+    days = class_days(service.timetable_calendar(db.session, learner, "fr"))
+    assert GOOD_FRIDAY not in days and EASTER_MONDAY not in days
+    assert dt.date(2027, 3, 22) in days and dt.date(2027, 4, 5) in days  # the Mondays around Easter
+
+
+def test_which_holidays_have_no_class_is_configured(app, ctx):
+    learner = make_learner()
+    term = make_term(**SPRING)
+    db.session.add(TermClosedDate(term=term, day=dt.date(2027, 4, 12), reason_fr="Journée pédagogique"))
+    enrolled_in(learner, meetings=MONDAY_FRIDAY, term=term)
+    saved = app.config["CLASS_FREE_HOLIDAYS"]
+    try:
+        app.config["CLASS_FREE_HOLIDAYS"] = []  # a partner that gives class on Easter Monday
+        days = class_days(service.timetable_calendar(db.session, learner, "fr"))
+        assert EASTER_MONDAY in days
+        assert GOOD_FRIDAY not in days and dt.date(2027, 4, 12) not in days  # statutory; term's closed day
+    finally:
+        app.config["CLASS_FREE_HOLIDAYS"] = saved
+    days = class_days(service.timetable_calendar(db.session, learner, "fr"))
+    assert EASTER_MONDAY not in days and dt.date(2027, 4, 12) not in days
+
+
+def test_attendance_is_not_taken_on_easter_monday(app, ctx):
+    from flask_babel import force_locale
+
+    from app.services import records
+
+    learner = make_learner()
+    section = enrolled_in(learner, meetings=MONDAY_FRIDAY, term=make_term(**SPRING))
+    refusal = records.day_refusal(section, EASTER_MONDAY, today=dt.date(2027, 5, 1))
+    assert refusal is not None and refusal.code == "holiday"
+    with force_locale("fr"):
+        assert "Lundi de Pâques" in refusal.message
+    assert EASTER_MONDAY not in records.meeting_days(section, until=dt.date(2027, 4, 30))

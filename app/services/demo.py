@@ -46,6 +46,7 @@ from .allowances import (
     AttendanceDay, LearnerFacts, RuleBook, dues_for_week, ensure_standard_rules, pay_batch, week_of,
 )
 from .access import ADMIN, AGENT, ANALYST, ENTERPRISE_REP, LEARNER, PARTNER_STAFF, SUPPORT
+from .class_days import class_free_holidays
 
 SEED = 2026
 FILE_PREFIX = "FQ-2026-"
@@ -1262,10 +1263,11 @@ class LearnerFiles:
             for meeting in section.meetings:
                 per_weekday[meeting.weekday] += hours_between(meeting.starts_at, meeting.ends_at)
             closed = {c.day for c in section.term.closed_dates}
+            closed.update(class_free_holidays(section.starts_on, section.ends_on))
             days = []
             day = section.starts_on
             while day <= section.ends_on:
-                if day.isoweekday() in per_weekday and day not in self.calendar.holidays and day not in closed:
+                if day.isoweekday() in per_weekday and day not in closed:
                     days.append((day, per_weekday[day.isoweekday()]))
                 day += dt.timedelta(days=1)
             self.meeting_days[section.id] = days

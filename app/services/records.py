@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-import holidays
 from flask_babel import format_date, format_decimal, get_locale, lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -27,6 +26,7 @@ from ..models import (
 from ..models.base import utcnow
 from ..models.catalogue import WEEKDAY_LABELS
 from .access import partner_ids_for
+from .class_days import class_free_holidays
 from .enrolment import Outcome, _lock_section, _release_seat, drop
 from .refusals import Refusal
 
@@ -55,7 +55,7 @@ REFUSALS = {
     "future_day": _l("%(day)s is in the future: attendance is recorded on the day of the class or later."),
     "outside_dates": _l("Group %(section)s runs from %(start)s to %(end)s: %(day)s is outside these dates."),
     "not_a_meeting_day": _l("Group %(section)s does not meet on %(day)s; its class days are: %(weekdays)s."),
-    "holiday": _l("%(day)s is a statutory holiday in Québec (%(holiday)s): there is no class."),
+    "holiday": _l("%(day)s is a holiday (%(holiday)s): there is no class."),
     "closed_day": _l("%(day)s is a closed day of the term (%(reason)s): there is no class."),
     "section_cancelled": _l("Group %(section)s is cancelled."),
     "hours_not_a_number": _l("Enter the hours present as a number, for example 2.5."),
@@ -186,8 +186,8 @@ def hours_scheduled(section: Section, day: dt.date) -> Decimal:
     return (Decimal(minutes) / Decimal(60)).quantize(HOURS_STEP)
 
 
-def _holidays(first: dt.date, last: dt.date, language: str | None = None):
-    return holidays.country_holidays("CA", subdiv="QC", years=range(first.year, last.year + 1), language=language)
+def _holidays(first: dt.date, last: dt.date, language: str | None = None) -> dict[dt.date, str]:
+    return class_free_holidays(first, last, language=language)
 
 
 def day_refusal(section: Section, day: dt.date, today: dt.date | None = None) -> RecordRefused | None:
@@ -216,7 +216,7 @@ def day_refusal(section: Section, day: dt.date, today: dt.date | None = None) ->
 
 def meeting_days(section: Section, *, until: dt.date | None = None) -> list[dt.date]:
     """The class days of the section up to ``until`` (today): its weekdays between its dates,
-    Québec statutory holidays and the term's closed days excepted."""
+    holidays without class (``class_days``) and the term's closed days excepted."""
     until = min(until or local_today(), section.ends_on)
     if section.status == SectionStatus.CANCELLED or until < section.starts_on:
         return []
