@@ -80,6 +80,8 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     UPLOAD_DIR = str(INSTANCE_DIR / "documents")
+    # Indicator exports prepared in the background (app/services/report_exports.py); shared by web and workers.
+    EXPORT_DIR = str(INSTANCE_DIR / "exports")
     DOCUMENT_MAX_BYTES = 5 * 1024 * 1024
     # Law 25: learner files closed this long are anonymised by the retention job (`flask retention run`).
     RETENTION_YEARS_AFTER_CLOSE = int(os.environ.get("RETENTION_YEARS_AFTER_CLOSE", "7"))

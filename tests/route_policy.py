@@ -212,6 +212,8 @@ POLICY: dict[str, str] = {
     "RegionView.action": "fab-action", "RegionView.action_post": "fab-action", "RegionView.add": "fab",
     "RegionView.delete": "fab", "RegionView.download": "fab", "RegionView.edit": "fab", "RegionView.list": "fab",
     "RegionView.show": "fab",
+    "ReportExportView.csv": "fab", "ReportExportView.download": "fab", "ReportExportView.export": "fab",
+    "ReportExportView.progress": "fab", "ReportExportView.start": "fab", "ReportExportView.xlsx": "fab",
     "ReportRunView.action": "fab-action", "ReportRunView.action_post": "fab-action", "ReportRunView.add": "fab",
     "ReportRunView.delete": "fab", "ReportRunView.download": "fab", "ReportRunView.edit": "fab",
     "ReportRunView.list": "fab", "ReportRunView.show": "fab",

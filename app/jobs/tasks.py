@@ -54,3 +54,11 @@ def run_retention(today: str | None = None, dry_run: bool = False) -> dict:
                                      dry_run=dry_run)
     db.session.commit()
     return summary.as_dict()
+
+
+@task("export_indicators")
+def export_indicators(run_id: int) -> dict:
+    """Write the indicator export of a report run (its progress moves as the indicators come)."""
+    from ..services.report_exports import run_export
+
+    return run_export(db.session, run_id)

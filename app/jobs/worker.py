@@ -42,8 +42,11 @@ def run_job_in(app: Flask, job_id: int, reraise: bool = False) -> None:
         job.attempts += 1
         job.started_at = utcnow()
         db.session.commit()
+        from .progress import running
+
         try:
-            result = TASKS[job.task](**job.args)
+            with running(job_id):
+                result = TASKS[job.task](**job.args)
         except Exception as exc:
             db.session.rollback()
             job = db.session.get(Job, job_id)
@@ -57,6 +60,8 @@ def run_job_in(app: Flask, job_id: int, reraise: bool = False) -> None:
             return
         job = db.session.get(Job, job_id)
         job.status = JobStatus.DONE
+        if job.progress_total:
+            job.progress = job.progress_total
         job.result = result if isinstance(result, dict) else None
         job.finished_at = utcnow()
         db.session.commit()

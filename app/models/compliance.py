@@ -97,13 +97,24 @@ class Job(Model):
     status: Mapped[JobStatus] = mapped_column(db_enum(JobStatus, "job_status"), default=JobStatus.PENDING, index=True)
     rq_id: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(default=0)
+    # how far a running task is (app.jobs.progress.report_progress): units done of progress_total
     progress: Mapped[int] = mapped_column(default=0)
+    progress_total: Mapped[int | None]
     result: Mapped[dict | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     run_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def percent(self) -> int | None:
+        """Progress in whole percent (100 once done), None while the task has said nothing."""
+        if self.status == JobStatus.DONE:
+            return 100
+        if not self.progress_total:
+            return None
+        return min(100, self.progress * 100 // self.progress_total)
 
     def __str__(self) -> str:
         return f"{self.task} #{self.id}"

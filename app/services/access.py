@@ -107,6 +107,8 @@ ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         "LearnerNotesView": ("can_list", "can_show", "can_add", "can_edit"),
         # workplace-training requests assigned to their partner; creating the group schedules one (add)
         "WorkplaceRequestsView": ("can_list", "can_show", "can_add"),
+        # their own partner's indicators as XLSX/CSV, small cells suppressed (app/views/reports_exports.py)
+        "ReportExportView": READ,
     },
     # Help desk: identity and account state only (account actions live on the support pages).
     SUPPORT: {
@@ -127,6 +129,8 @@ ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         "EnterpriseView": READ,
         "EnterpriseRequestView": READ,
         "ReportRunView": READ,
+        # the indicator exports (XLSX/CSV, at once or prepared in the background)
+        "ReportExportView": READ,
     },
 }
 

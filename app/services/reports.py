@@ -34,7 +34,7 @@ started — the figure the 50-day standard is stated in.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -435,8 +435,9 @@ SWAP_REASON = "swap"  # app.services.enrolment.swap drops the old place with thi
 def training_enrolments(filters: ReportFilters) -> Select:
     """SELECT of the enrolments counted as training: a seat was held (``enrolled_at`` set), not
     left for a swap, in a group starting in the period; training filters. Columns: the enrolment's
-    id, learner_id, status, reason, ended_at."""
-    return (select(Enrolment.id, Enrolment.learner_id, Enrolment.status, Enrolment.reason, Enrolment.ended_at)
+    id, learner_id, status, reason (:func:`dropout_reason_key`), ended_at."""
+    return (select(Enrolment.id, Enrolment.learner_id, Enrolment.status, dropout_reason_key().label("reason"),
+                   Enrolment.ended_at)
             .select_from(Enrolment).join(Section, Section.id == Enrolment.section_id)
             .join(Course, Course.id == Section.course_id).join(Learner, Learner.id == Enrolment.learner_id)
             .where(Enrolment.enrolled_at.is_not(None),
@@ -444,14 +445,39 @@ def training_enrolments(filters: ReportFilters) -> Select:
                    _in_period_day(Section.starts_on, filters), *training_conditions(filters)))
 
 
+def dropout_reason_key():
+    """SQL: the reason a dropout is counted under — the code of :data:`records.DROPOUT_REASONS` the
+    stored reason starts with (``code`` or ``code: details``), else the text as written (a learner's
+    own words), NULL when none was given."""
+    from .records import DROPOUT_REASONS
+
+    reason = Enrolment.reason
+    return case(*[(or_(reason == code, reason.like(f"{code}: %")), literal(code)) for code in DROPOUT_REASONS],
+                (reason == "", null()), else_=reason)
+
+
 @dataclass(frozen=True)
 class ReasonCount:
+    """A dropout reason — a code of ``records.DROPOUT_REASONS`` or a text as written — and its count."""
+
     reason: str | None
     count: int
 
     @property
+    def coded(self) -> bool:
+        from .records import DROPOUT_REASONS
+
+        return self.reason in DROPOUT_REASONS
+
+    @property
     def label(self):
-        return self.reason if self.reason else _l("No reason given")
+        from .records import DROPOUT_REASONS
+
+        if not self.reason:
+            return _l("No reason given")
+        if self.reason == "other":
+            return _l("Other reason")
+        return DROPOUT_REASONS.get(self.reason, self.reason)
 
 
 @dataclass(frozen=True)
@@ -489,7 +515,8 @@ class Training:
 
 def training(session: Session, filters: ReportFilters) -> Training:
     """Enrolments (see :func:`training_enrolments`), distinct learners, how many are in progress,
-    completed, not passed and dropped, the dropout reasons (most frequent first, then by text),
+    completed, not passed and dropped, the dropout reasons (:func:`dropout_reason_key`; most
+    frequent first, then by code or text, none given first),
     the hours present in those enrolments and the levels gained.
 
     Levels gained: for each learner of those enrolments and each skill, the highest level passed
@@ -801,20 +828,32 @@ class IndicatorSet:
     capacity: tuple[CapacityLine, ...]
 
 
-def indicator_set(session: Session, filters: ReportFilters, today: dt.date | None = None) -> IndicatorSet:
-    """The full indicator set for ``filters``, waiting clocks running to ``today`` (Montréal day)."""
+INDICATOR_STEPS = 8  # the statements groups of indicator_set, for progress reports
+
+
+def indicator_set(session: Session, filters: ReportFilters, today: dt.date | None = None,
+                  on_step: Callable[[int, int], None] | None = None) -> IndicatorSet:
+    """The full indicator set for ``filters``, waiting clocks running to ``today`` (Montréal day).
+
+    ``on_step(done, total)`` is called after each of the ``INDICATOR_STEPS`` groups of statements
+    (a background export reports its progress with it)."""
     today = today or montreal_today()
-    return IndicatorSet(
-        filters=filters, today=today,
-        applications=application_counts(session, filters),
-        time_to_first_course=time_to_first_course(session, filters, today),
-        waiting=waiting_population(session, filters, today),
-        training=training(session, filters),
-        exams=exam_pass_rates(session, filters),
-        follow_up=follow_up_counts(session, filters),
-        allowances=allowances_by_week(session, filters),
-        capacity=demand_against_capacity(session, filters, today),
-    )
+    steps = [
+        ("applications", lambda: application_counts(session, filters)),
+        ("time_to_first_course", lambda: time_to_first_course(session, filters, today)),
+        ("waiting", lambda: waiting_population(session, filters, today)),
+        ("training", lambda: training(session, filters)),
+        ("exams", lambda: exam_pass_rates(session, filters)),
+        ("follow_up", lambda: follow_up_counts(session, filters)),
+        ("allowances", lambda: allowances_by_week(session, filters)),
+        ("capacity", lambda: demand_against_capacity(session, filters, today)),
+    ]
+    values = {}
+    for done, (name, compute) in enumerate(steps, start=1):
+        values[name] = compute()
+        if on_step is not None:
+            on_step(done, len(steps))
+    return IndicatorSet(filters=filters, today=today, **values)
 
 
 # --- choices for filter forms --------------------------------------------------------------------

@@ -10,6 +10,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     register_admin(appbuilder)
     register_partner(appbuilder)
     register_learner(appbuilder)
-    from . import mfa
+    from . import mfa, reports_exports
 
     mfa.register(appbuilder)
+    reports_exports.register(appbuilder)
