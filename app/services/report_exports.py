@@ -311,8 +311,13 @@ def csv_text(cell: Cell, publication: bool) -> str:
 
 def csv_chunks(session: Session, ind: IndicatorSet, publication: bool, locale: str = "fr") -> Iterator[str]:
     """The CSV file in pieces (one per table): head lines, then each table with its title and
-    header, a blank line between. French uses ``;`` between fields (its decimal mark is a comma)."""
+    header, a blank line between. French uses ``;`` between fields (its decimal mark is a comma).
+
+    The database is read before this returns (the filters' names): the pieces are made from the
+    indicator set alone, so the caller may release its connection before streaming them."""
     delimiter = ";" if locale == "fr" else ","
+    with force_locale(locale):
+        head = head_lines(session, ind, publication)
 
     def render(lines) -> str:
         buffer = io.StringIO()
@@ -320,12 +325,15 @@ def csv_chunks(session: Session, ind: IndicatorSet, publication: bool, locale: s
         writer.writerows(lines)
         return buffer.getvalue()
 
-    with force_locale(locale):
-        yield "\ufeff" + render([[label, value] for label, value in head_lines(session, ind, publication)] + [[]])
-        for table in indicator_tables(ind):
-            lines = [[str(table.title)], [str(column) for column in table.columns]]
-            lines += [[csv_text(cell, publication) for cell in row] for row in table.rows]
-            yield render(lines + [[]])
+    def pieces() -> Iterator[str]:
+        with force_locale(locale):
+            yield "\ufeff" + render([[label, value] for label, value in head] + [[]])
+            for table in indicator_tables(ind):
+                lines = [[str(table.title)], [str(column) for column in table.columns]]
+                lines += [[csv_text(cell, publication) for cell in row] for row in table.rows]
+                yield render(lines + [[]])
+
+    return pieces()
 
 
 def file_name(fmt: str, ind: IndicatorSet) -> str:

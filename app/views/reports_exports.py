@@ -93,6 +93,7 @@ class ReportExportView(BaseView):
         filters, publication = scoped_request()
         ind = indicator_set(db.session, filters)
         chunks = exports.csv_chunks(db.session, ind, publication, current_language())
+        db.session.remove()  # the pieces need no database: free the connection while they stream
         return Response(stream_with_context(chunks), mimetype=exports.CSV_MIME,
                         headers=_attachment(exports.file_name("csv", ind)))
 
