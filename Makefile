@@ -34,6 +34,7 @@ test: setup
 	$(PY) -m pytest -rs
 
 bench: setup
+	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk
 	$(PY) -m bench
 
 translations: $(STAMP)

@@ -11,7 +11,7 @@ from pathlib import Path
 def main() -> int:
     logging.disable(logging.INFO)  # the figures, not the apps' and migrations' start-up logs
     names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_"))
-    only = set(sys.argv[1:])
+    only = {arg if arg.startswith("bench_") else f"bench_{arg}" for arg in sys.argv[1:]}  # `python -m bench rush`
     for name in names:
         if only and name not in only:
             continue
