@@ -13,6 +13,8 @@ from flask_login import current_user, user_logged_in
 from .extensions import db
 
 SWITCH_ENDPOINT = "LocaleView.index"
+# Session flag: this account has no saved language (the login rotation drops it with the rest).
+NO_SAVED_LANGUAGE = "no_saved_language"
 
 
 def supported_languages() -> list[str]:
@@ -31,10 +33,13 @@ def select_locale() -> str:
     chosen = session.get("locale")
     if chosen in languages:
         return chosen
-    saved = saved_language(current_user)
-    if saved:
-        session["locale"] = saved
-        return saved
+    if not session.get(NO_SAVED_LANGUAGE):
+        saved = saved_language(current_user)
+        if saved:
+            session["locale"] = saved
+            return saved
+        if current_user.is_authenticated:
+            session[NO_SAVED_LANGUAGE] = True  # asked once per login, not at every request
     return request.accept_languages.best_match(languages) or default
 
 

@@ -7,9 +7,10 @@ from flask_login import current_user
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView as FabAuthDBView
 from flask_appbuilder.security.sqla.models import (
-    Permission, PermissionView, Role, ViewMenu, assoc_permissionview_role,
+    Group, Permission, PermissionView, Role, ViewMenu, assoc_permissionview_role,
 )
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash
 
 
@@ -48,6 +49,12 @@ class GuichetSecurityManager(SecurityManager):
     # values: not installed (the reports dashboard, app/views/reports_dashboard.py, replaces it).
     userstatschartview = None
 
+    def get_user_by_id(self, pk):
+        """The account with its roles and groups in one statement: every request of a logged-in
+        account reads them (second factor, menu, permissions), FAB would lazy-load each."""
+        return self.session.get(self.user_model, pk, options=[
+            joinedload(self.user_model.roles), joinedload(self.user_model.groups).joinedload(Group.roles)])
+
     def auth_user_db(self, username, password):
         """FAB's database login, with the lockout (``services.lockout``) and every success and
         failure written to the audit trail. A locked account is refused like a wrong password,
@@ -84,15 +91,25 @@ class GuichetSecurityManager(SecurityManager):
             cache[key] = self._permissions_of_roles(key)
         return (permission_name, view_name) in cache[key]
 
-    def _permissions_of_roles(self, role_ids: tuple[int, ...]) -> frozenset[tuple[str, str]]:
-        """Every (permission, view) pair held by one of the roles, in one query."""
+    def is_item_public(self, permission_name, view_name):
+        """A visitor's permission check, answered from the public role's permissions read once per
+        request (FAB reads the role and its permissions again for every menu item and link)."""
+        if not has_request_context():
+            return super().is_item_public(permission_name, view_name)
+        if "_public_permissions" not in g:
+            g._public_permissions = self._permissions_of_roles(role_names=(self.auth_role_public,))
+        return (permission_name, view_name) in g._public_permissions
+
+    def _permissions_of_roles(self, role_ids: tuple[int, ...] = (),
+                              role_names: tuple[str, ...] = ()) -> frozenset[tuple[str, str]]:
+        """Every (permission, view) pair held by one of the roles (by id or name), in one query."""
         rows = self.session.execute(
             select(Permission.name, ViewMenu.name)
             .join(PermissionView, PermissionView.permission_id == Permission.id)
             .join(ViewMenu, PermissionView.view_menu_id == ViewMenu.id)
             .join(assoc_permissionview_role, assoc_permissionview_role.c.permission_view_id == PermissionView.id)
             .join(Role, Role.id == assoc_permissionview_role.c.role_id)
-            .where(Role.id.in_(role_ids))
+            .where(Role.id.in_(role_ids) if role_ids else Role.name.in_(role_names))
             .distinct()
         )
         return frozenset((permission, view) for permission, view in rows)

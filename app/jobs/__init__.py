@@ -100,11 +100,22 @@ def run_due_jobs(app: Flask, now: dt.datetime | None = None) -> int:
     return len(due)
 
 
-def queue(app: Flask):
+def redis_connection(app: Flask):
+    """The process's one Redis client for ``REDIS_URL``: its connection pool is reused by every
+    request (redis-py's pool opens new sockets in a forked worker by itself)."""
     from redis import Redis
+
+    url = app.config["REDIS_URL"]
+    client = app.extensions.get("guichet_redis")
+    if client is None or client[0] != url:
+        client = app.extensions["guichet_redis"] = (url, Redis.from_url(url))
+    return client[1]
+
+
+def queue(app: Flask):
     from rq import Queue
 
-    return Queue(app.config["RQ_QUEUE"], connection=Redis.from_url(app.config["REDIS_URL"]))
+    return Queue(app.config["RQ_QUEUE"], connection=redis_connection(app))
 
 
 def _run_due_jobs_now_and_then(app: Flask):

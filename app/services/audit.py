@@ -78,6 +78,7 @@ def install() -> None:
     event.listen(Session, "before_flush", _refuse_rewrites)
     event.listen(Session, "do_orm_execute", _refuse_bulk_rewrites)
     event.listen(Session, "after_flush", _write_trail)
+    event.listen(Session, "after_soft_rollback", _forget_events)
     install._installed = True
 
 
@@ -209,6 +210,24 @@ def _object_id(obj) -> str | None:
     return "-".join(str(part) for part in key)[:40]
 
 
+_EVENTS_KEY = "guichet_audit_events"
+
+
+def record_with_next_flush(session: Session, make_row) -> None:
+    """Write a business event in the same INSERT as the trail of the next flush (one round trip).
+
+    ``make_row()`` is called after that flush, when new rows have their ids, and returns the
+    event's columns (``action``, ``object_type``, ``object_id``, ``changes``, ``actor_id``,
+    ``reason``). The caller must flush after this call; a rollback forgets the event.
+    """
+    session.info.setdefault(_EVENTS_KEY, []).append(make_row)
+
+
+def _forget_events(session: Session, previous_transaction) -> None:
+    if not session.in_transaction():
+        session.info.pop(_EVENTS_KEY, None)
+
+
 def _write_trail(session: Session, flush_context) -> None:
     rows = []
     withhold = bool(session.info.get(_WITHHOLD_KEY))
@@ -229,11 +248,14 @@ def _write_trail(session: Session, flush_context) -> None:
                         if changes:
                             rows.append(dict(action=action, object_type=model.__name__,
                                              object_id=_object_id(obj), changes={attribute: changes}))
-    if not rows:
-        return
     actor_id, ip, at = current_actor_id(), current_ip(), utcnow()
     for row in rows:
         row.update(actor_id=actor_id, ip=ip, at=at, reason=None)
+    for make_row in session.info.pop(_EVENTS_KEY, ()):
+        rows.append({"actor_id": None, "ip": ip, "at": at, "reason": None, "changes": None, "object_type": None,
+                     "object_id": None, **make_row()})
+    if not rows:
+        return
     # Core insert on the flush's own connection: same transaction, no ORM objects, no recursion.
     session.connection().execute(insert(AuditEvent.__table__), rows)
 

@@ -1,8 +1,8 @@
 """The public course catalogue: searching the open sections and reading one section.
 
 One query fetches a page of sections with everything a result shows (course, term, site and
-region, teacher eagerly joined; meetings in one extra ``SELECT … IN``), another counts the
-matches: the number of statements does not grow with the number of results.
+region, teacher eagerly joined; meetings in one extra ``SELECT … IN``) and the number of
+matches (a window count): the number of statements does not grow with the number of results.
 """
 from __future__ import annotations
 
@@ -156,21 +156,29 @@ def count_sections(session: Session, filters: CatalogueFilters) -> int:
     return session.scalar(_filtered(select(func.count(Section.id)).select_from(Section), filters)) or 0
 
 
+MAX_PAGE = 1_000_000
+
+
 def search_sections(session: Session, filters: CatalogueFilters, page: int = 1, per_page: int = 20) -> Page:
     """The open sections that match ``filters``, one page of them, by term start, course and section code.
 
     A page number past the end gives the last page.
     """
     per_page = max(1, min(per_page, MAX_PER_PAGE))
-    total = count_sections(session, filters)
-    pages = max(1, math.ceil(total / per_page))
-    page = max(1, min(page, pages))
-    items = []
-    if total:
-        stmt = _with_details(_filtered(select(Section), filters)).order_by(
-            Term.starts_on, Course.code, Section.code, Section.id).limit(per_page).offset((page - 1) * per_page)
-        items = list(session.scalars(stmt))
-    return Page(items=items, total=total, page=page, per_page=per_page)
+    page = max(1, min(page, MAX_PAGE))  # a crafted page number stays a valid OFFSET
+    rows = _page_rows(session, filters, page, per_page)
+    if not rows and page > 1:  # past the end: the last page (the count is asked only then)
+        page = max(1, math.ceil(count_sections(session, filters) / per_page))
+        rows = _page_rows(session, filters, page, per_page)
+    total = rows[0][1] if rows else 0
+    return Page(items=[section for section, _total in rows], total=total, page=page, per_page=per_page)
+
+
+def _page_rows(session: Session, filters: CatalogueFilters, page: int, per_page: int) -> list:
+    """(section, number of matches) for one page: the count rides along as a window function."""
+    stmt = _with_details(_filtered(select(Section, func.count().over()), filters)).order_by(
+        Term.starts_on, Course.code, Section.code, Section.id).limit(per_page).offset((page - 1) * per_page)
+    return list(session.execute(stmt).all())
 
 
 def section_detail(session: Session, section_id: int, enterprise_id: int | None = None) -> Section | None:

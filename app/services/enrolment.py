@@ -16,8 +16,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from ..models import (
     AuditEvent, CourseFormat, Enrolment, EnrolmentStatus, Language, Learner, Section, SectionStatus,
@@ -119,6 +119,28 @@ def conflicting_section(session: Session, learner: Learner, section: Section,
     return next((other for other in others if meetings_overlap(section, other)), None)
 
 
+def section_for_registration(session: Session, section_id: int) -> Section | None:
+    """A section with everything a registration reads and answers with (course, term, site,
+    meetings), in one statement."""
+    return session.scalars(
+        select(Section).where(Section.id == section_id)
+        .options(joinedload(Section.course), joinedload(Section.term), joinedload(Section.site),
+                 joinedload(Section.meetings))).unique().first()
+
+
+def _own_rows(session: Session, learner: Learner, section: Section) -> tuple[Enrolment | None, list[Enrolment]]:
+    """In one statement: the learner's row for ``section`` (if any), and the learner's other
+    seat-holding rows of the same term (with their meetings, for the conflict check)."""
+    rows = session.scalars(
+        select(Enrolment).join(Enrolment.section)
+        .where(Enrolment.learner_id == learner.id,
+               or_(Enrolment.section_id == section.id,
+                   and_(Section.term_id == section.term_id, Enrolment.status.in_(HOLDS_SEAT))))
+        .options(contains_eager(Enrolment.section).selectinload(Section.meetings))).all()
+    existing = next((row for row in rows if row.section_id == section.id), None)
+    return existing, [row for row in rows if row.section_id != section.id and row.status in HOLDS_SEAT]
+
+
 # --- seats and the waiting list ---------------------------------------------------------------
 
 def _take_seat(session: Session, section_id: int) -> bool:
@@ -163,6 +185,23 @@ def _leave_waiting_list(session: Session, enrolment: Enrolment) -> None:
             .values(position=Enrolment.position - 1).execution_options(synchronize_session=False))
 
 
+def _record_with_flush(session: Session, enrolment: Enrolment, action: str, before: EnrolmentStatus | None,
+                       actor_id: int | None) -> None:
+    """The business event of a change about to be flushed, written with the flush's trail in one INSERT."""
+    from . import audit
+
+    if not getattr(audit.install, "_installed", False):
+        session.flush()
+        _record(session, enrolment, action, before, actor_id)
+        return
+    audit.record_with_next_flush(session, lambda: {
+        "actor_id": actor_id, "action": f"enrolment.{action}", "object_type": "Enrolment",
+        "object_id": str(enrolment.id), "reason": None,
+        "changes": {"status": [before.value if before else None, enrolment.status.value],
+                    "section_id": enrolment.section_id, "position": enrolment.position}})
+    session.flush()
+
+
 def _record(session: Session, enrolment: Enrolment, action: str, before: EnrolmentStatus | None,
             actor_id: int | None, reason: str | None = None) -> None:
     session.add(AuditEvent(actor_id=actor_id, action=f"enrolment.{action}", object_type="Enrolment",
@@ -195,11 +234,10 @@ def register(session: Session, learner: Learner, section: Section, *, today: dt.
     problems = eligibility_problems(learner, section, today)
     if problems:
         raise problems[0]
-    existing = session.scalar(select(Enrolment).where(Enrolment.learner_id == learner.id,
-                                                      Enrolment.section_id == section.id))
+    existing, held = _own_rows(session, learner, section)
     if existing is not None and existing.status in ACTIVE:
         raise RegistrationRefused("already_registered")
-    other = conflicting_section(session, learner, section)
+    other = next((seat.section for seat in held if meetings_overlap(section, seat.section)), None)
     if other is not None:
         raise RegistrationRefused("time_conflict", other=other.code)
 
@@ -218,8 +256,7 @@ def register(session: Session, learner: Learner, section: Section, *, today: dt.
         enrolment.status, enrolment.position = EnrolmentStatus.WAITLISTED, _next_position(session, section.id)
     if existing is None:
         session.add(enrolment)
-    session.flush()
-    _record(session, enrolment, "register", before, actor_id)
+    _record_with_flush(session, enrolment, "register", before, actor_id)
     if notify:
         _notify(session, enrolment, "enrolled" if got_seat else "waitlisted")
     return Outcome(enrolment)

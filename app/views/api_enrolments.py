@@ -241,17 +241,18 @@ class MyEnrolmentsApi(BaseApi):
             payload = MyRegistrationRequestSchema().load(request.get_json(silent=True) or {})
         except ValidationError as error:
             return self.response_400(message=error.messages)
-        section = db.session.get(Section, payload["section_id"])
+        section = service.section_for_registration(db.session, payload["section_id"])
         if section is None:
             return self.response_404()
         try:
             outcome = service.register(db.session, learner, section, actor_id=token_user.id)
+            answer = enrolment_data(outcome.enrolment)  # from what the transaction holds: no reload after commit
             db.session.commit()
         except RegistrationRefused as error:
             return refusal_response(error)
         except IntegrityError:  # a concurrent request of the same learner registered first
             return refusal_response(RegistrationRefused("already_registered"))
-        return self.response(201, **enrolment_data(outcome.enrolment))
+        return self.response(201, **answer)
 
     @expose("/enrolments/<int:enrolment_id>/drop", methods=["POST"])
     @learner_token_required

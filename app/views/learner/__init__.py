@@ -5,7 +5,7 @@ import importlib
 import pkgutil
 from functools import wraps
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, g, redirect, request, url_for
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -66,7 +66,12 @@ def current_learner() -> Learner | None:
     """The Learner file of the logged-in account, or None (staff, visitors)."""
     if not current_user.is_authenticated:
         return None
-    return db.session.scalar(select(Learner).where(Learner.user_id == current_user.id))
+    # read once per request: the page and its navigation both ask
+    cached = g.get("_current_learner")
+    if cached is None or cached[0] != current_user.id:
+        cached = g._current_learner = (current_user.id, db.session.scalar(
+            select(Learner).where(Learner.user_id == current_user.id)))
+    return cached[1]
 
 
 def learner_required(view):

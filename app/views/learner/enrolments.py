@@ -161,22 +161,24 @@ class MyEnrolmentsView(BaseView):
     @expose("/register/<int:section_id>", methods=["POST"])
     @learner_required
     def register(self, section_id: int, learner):
-        section = db.session.get(Section, section_id) or abort(404)
         if not ActionForm().validate_on_submit():
             abort(400)
+        section = service.section_for_registration(db.session, section_id) or abort(404)
         try:
             outcome = service.register(db.session, learner, section, actor_id=current_user.id)
+            # the message from what the transaction holds (a commit expires it all)
+            if outcome.enrolled:
+                message = (_("You are registered in section %(section)s of %(course)s.",
+                             section=section.code, course=section.course.title), "success")
+            else:
+                message = (_("The section is full: you are number %(position)s on the waiting list.",
+                             position=outcome.position), "info")
             db.session.commit()
         except RegistrationRefused as error:
             return refused(error, section_page(section_id))
         except IntegrityError:  # the same learner's second click raced the first one
             return refused(RegistrationRefused("already_registered"), section_page(section_id))
-        if outcome.enrolled:
-            flash(_("You are registered in section %(section)s of %(course)s.",
-                    section=section.code, course=section.course.title), "success")
-        else:
-            flash(_("The section is full: you are number %(position)s on the waiting list.",
-                    position=outcome.position), "info")
+        flash(*message)
         return redirect(url_for(".index"))
 
     @expose("/<int:enrolment_id>/drop", methods=["GET"])
