@@ -203,7 +203,7 @@ def rush_learners(session, app) -> list[tuple[int, int]]:
                  "current_level": 1 + i % 12, "living_abroad": False}
                 for i, uid in enumerate(user_ids)]
     learner_ids = list(session.scalars(insert(Learner).returning(Learner.id, sort_by_parameter_order=True), learners))
-    return list(zip(user_ids, learner_ids))
+    return list(zip(user_ids, learner_ids, strict=True))
 
 
 def credentials(app, learners: list[tuple[int, int]]) -> list[tuple[str, str, str]]:
@@ -227,7 +227,7 @@ def credentials(app, learners: list[tuple[int, int]]) -> list[tuple[str, str, st
     with app.test_request_context("/", environ_base={"REMOTE_ADDR": "127.0.0.1"},
                                   headers={"User-Agent": "rush-bench"}):
         identifier = _create_identifier()
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         for user_id, _learner_id in learners:
             token = create_access_token(identity=str(user_id), fresh=True)
             sid = secrets.token_urlsafe(32)
@@ -244,7 +244,7 @@ def credentials(app, learners: list[tuple[int, int]]) -> list[tuple[str, str, st
 
 def write_datafile(path: Path, learners, section_ids, creds) -> None:
     with path.open("w") as f:
-        for i, ((_user_id, learner_id), (token, cookie, csrf)) in enumerate(zip(learners, creds)):
+        for i, ((_user_id, learner_id), (token, cookie, csrf)) in enumerate(zip(learners, creds, strict=True)):
             f.write(f"{learner_id}\t{section_ids[i % len(section_ids)]}\t{token}\t{cookie}\t{csrf}\n")
 
 
@@ -445,7 +445,7 @@ def record(results: dict) -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
     RESULTS.mkdir(exist_ok=True)
     payload = {
-        "benchmark": "rush", "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "benchmark": "rush", "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "commit": commit.strip(), "command": "make bench  (alone: .venv/bin/python -m bench rush)",
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "settings": {"scale": SCALE, "sections": SECTIONS, "capacity": CAPACITY, "learners": LEARNERS,

@@ -35,7 +35,7 @@ def health():
 def register():
     payload = request.get_json()
     learner_id, section_id = int(payload["learner_id"]), int(payload["section_id"])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     with engine.begin() as connection:
         got_seat = connection.execute(TAKE, {"s": section_id}).rowcount == 1
         if not got_seat:

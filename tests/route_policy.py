@@ -274,3 +274,6 @@ GENERATED_LISTS = (
     "TeacherView", "TermClosedDateView", "TermView",
 )
 POLICY.update({f"{view}.export_csv": "fab" for view in GENERATED_LISTS})
+# Every generated back-office screen's relation look-up (search as you type in its forms): FAB's
+# permission to edit the screen's rows (``method_permission_name``), a JSON list of at most 20 rows.
+POLICY.update({f"{view}.lookup": "fab" for view in GENERATED_LISTS})

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Enrolment, Learner, Section
+from ..models import Enrolment, Learner
 from ..models.catalogue import WEEKDAY_LABELS
 from ..services import enrolment as service
 from ..services.enrolment import RegistrationRefused
@@ -94,10 +94,15 @@ class RegistrationRefusalSchema(Schema):
     message = fields.String(metadata={"description": "the reason, in the request's language"})
 
 
+# Built once: a schema instance is reusable, and building one costs more than a dump.
+ENROLMENT_SCHEMA = MyEnrolmentSchema()
+REGISTRATION_REQUEST_SCHEMA = MyRegistrationRequestSchema()
+
+
 def enrolment_data(enrolment: Enrolment) -> dict:
     section = enrolment.section
     site = section.site
-    return MyEnrolmentSchema().dump({
+    return ENROLMENT_SCHEMA.dump({
         "id": enrolment.id,
         "status": enrolment.status.value,
         "status_label": str(enrolment.status.label),
@@ -238,7 +243,7 @@ class MyEnrolmentsApi(BaseApi):
                     $ref: '#/components/schemas/RegistrationRefusal'
         """
         try:
-            payload = MyRegistrationRequestSchema().load(request.get_json(silent=True) or {})
+            payload = REGISTRATION_REQUEST_SCHEMA.load(request.get_json(silent=True) or {})
         except ValidationError as error:
             return self.response_400(message=error.messages)
         section = service.section_for_registration(db.session, payload["section_id"])

@@ -14,7 +14,7 @@ import enum
 import json
 from functools import reduce
 
-from flask import g
+from flask import abort, g, jsonify, request
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.models.filters import BaseFilter
@@ -36,6 +36,7 @@ from ...models import (
 from ...models.base import UTCDateTime, current_language
 from ...models.catalogue import WEEKDAY_LABELS
 from ...models.reference import LabelledEnum
+from .lookups import lookup_field, lookup_matches
 from ...services.access import (
     READ, WRITE, is_partner_scoped, partner_ids_for, partner_of, partner_scope_clause,
 )
@@ -381,6 +382,11 @@ class GuichetModelView(CsvExportMixin, ModelView):
     database_error_message = _l("The changes were not saved: they conflict with another record or break a rule "
                                 "of the data (duplicate code, value out of range).")
 
+    def __init__(self, **kwargs):
+        # the relation look-ups serve whoever may edit the view's rows
+        self.method_permission_name = {"lookup": "edit", **(self.method_permission_name or {})}
+        super().__init__(**kwargs)
+
     def _init_properties(self):
         self.label_columns = {**COMMON_LABELS, **(self.label_columns or {})}
         if self.partner_scoped:
@@ -410,7 +416,29 @@ class GuichetModelView(CsvExportMixin, ModelView):
                                            **(self.edit_form_query_rel_fields or {})}
         self.search_form_query_rel_fields = {**self._scoped_choices(self.search_columns),
                                              **(self.search_form_query_rel_fields or {})}
+        # relations to tables that grow with the learners: searched as you type, never listed whole
+        self._lookups = {}
+        for columns, extra, rules in ((self.add_columns, self.add_form_extra_fields, self.add_form_query_rel_fields),
+                                      (self.edit_columns, self.edit_form_extra_fields,
+                                       self.edit_form_query_rel_fields)):
+            for name in columns or ():
+                if name in extra:
+                    continue
+                field = lookup_field(self, name, rules.get(name))
+                if field is not None:
+                    extra[name] = field
+                    self._lookups[name] = (self.datamodel.get_related_interface(name), rules.get(name))
         super()._init_forms()
+
+    @expose("/lookup/<column>")
+    @has_access
+    def lookup(self, column: str):
+        """The rows a search-as-you-type relation field may take that match ``?q=`` (at most 20)."""
+        if column not in self._lookups:
+            abort(404)
+        related, rules = self._lookups[column]
+        rows = lookup_matches(related, rules, request.args.get("q", "")[:100])
+        return jsonify(results=[{"id": row.id, "text": str(row)} for row in rows])
 
     def _typed_fields(self, columns, search=False) -> dict:
         """Form fields for our enums (translated labels), UTC instants (typed in local time),
