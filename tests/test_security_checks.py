@@ -382,7 +382,7 @@ def expected_outcomes(app, rule, who: str, filled: bool) -> set | None:
     return None  # token: the secret is the credential; tested where each token is issued
 
 
-PLACEHOLDERS = {"pk": 1, "filename": "none", "group_by": "username", "version": "v1", "locale": "en",
+PLACEHOLDERS = {"pk": 1, "filename": "none", "column": "none", "group_by": "username", "version": "v1", "locale": "en",
                 "name": "none", "token": "none", "code": "none"}
 
 

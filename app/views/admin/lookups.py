@@ -13,10 +13,10 @@ from __future__ import annotations
 from flask import url_for
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import contains_eager
 from wtforms import Field
+from wtforms.widgets import Select
 from wtforms.validators import DataRequired, Optional, StopValidation
 
 from ...extensions import db
@@ -72,29 +72,15 @@ def lookup_matches(related, rules, text: str) -> list:
     return list(db.session.scalars(stmt).unique())
 
 
-class LookupWidget:
+class LookupWidget(Select):
     """A ``<select>`` holding only the chosen row; lookups.js turns it into a search box."""
 
     def __call__(self, field, **kwargs):
-        kwargs.setdefault("id", field.id)
-        attributes = {
-            "class": f"form-control gf-lookup {kwargs.pop('class', '') or kwargs.pop('class_', '')}".strip(),
-            "data-lookup-url": field.lookup_url(),
-            "data-placeholder": str(_l("Type to search…")),
-            "data-min-length": "1",
-        }
-        if field.flags.required:
-            attributes["required"] = "required"
-        html = [f"<select {_attrs({'id': kwargs['id'], 'name': field.name, **attributes})}>",
-                '<option value=""></option>']
-        if field.data is not None:
-            html.append(f'<option value="{field.data.id}" selected>{escape(str(field.data))}</option>')
-        html.append("</select>")
-        return Markup("".join(html))
-
-
-def _attrs(values: dict) -> str:
-    return " ".join(f'{key}="{escape(value)}"' for key, value in values.items())
+        kwargs["class"] = f"form-control gf-lookup {kwargs.pop('class', '') or kwargs.pop('class_', '')}".strip()
+        kwargs["data-lookup-url"] = field.lookup_url()
+        kwargs["data-placeholder"] = str(_l("Type to search…"))
+        kwargs["data-min-length"] = "1"
+        return super().__call__(field, **kwargs)
 
 
 class LookupField(Field):
@@ -136,6 +122,15 @@ class LookupField(Field):
 
     def _value(self):
         return str(self.data.id) if self.data is not None else ""
+
+    def has_groups(self) -> bool:
+        return False
+
+    def iter_choices(self):
+        """The empty choice and the chosen row: the only options the page holds."""
+        yield ("", "", self.data is None, {})
+        if self.data is not None:
+            yield (str(self.data.id), str(self.data), True, {})
 
 
 def lookup_field(view, name: str, rules):
