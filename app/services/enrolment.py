@@ -24,6 +24,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..models.catalogue import Term
+from . import waiting_list
 from .refusals import Refusal
 
 ACTIVE = (EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITLISTED, EnrolmentStatus.OFFERED)
@@ -256,6 +257,7 @@ def register(session: Session, learner: Learner, section: Section, *, today: dt.
         enrolment.status, enrolment.position = EnrolmentStatus.WAITLISTED, _next_position(session, section.id)
     if existing is None:
         session.add(enrolment)
+    waiting_list.seats_accounted(session, enrolment)  # seat taken, or line joined, under the lock above
     _record_with_flush(session, enrolment, "register", before, actor_id)
     if notify:
         _notify(session, enrolment, "enrolled" if got_seat else "waitlisted")

@@ -29,6 +29,7 @@ from ..models import Enrolment, EnrolmentStatus, Section, SectionStatus
 HOLDS_SEAT = (EnrolmentStatus.ENROLLED, EnrolmentStatus.OFFERED)
 SEAT_FIELDS = {Enrolment: ("status", "section_id"), Section: ("capacity", "status")}
 _PENDING = "guichet_seat_sections"
+_ACCOUNTED = "guichet_seat_accounted"
 MONTREAL = ZoneInfo("America/Montreal")
 
 
@@ -48,10 +49,18 @@ def _changed_values(obj, name: str) -> list:
     return [*history.added, *history.deleted] if history.has_changes() else []
 
 
+def seats_accounted(session: Session, enrolment: Enrolment) -> None:
+    """The caller kept the seat count of this row's group itself, under the group's row lock: it
+    took a seat with the conditional UPDATE, or joined the line of a group it found full (the
+    registration service). Its group needs no recount and has no seat to give for it."""
+    session.info.setdefault(_ACCOUNTED, set()).add(id(enrolment))
+
+
 def _note_changes(session: Session, flush_context, instances) -> None:
     pending: set[int] = session.info.setdefault(_PENDING, set())
+    accounted = session.info.pop(_ACCOUNTED, set())
     for obj in session.new:
-        if isinstance(obj, Enrolment):
+        if isinstance(obj, Enrolment) and id(obj) not in accounted:
             section_id = obj.section_id if obj.section_id is not None else getattr(obj.section, "id", None)
             if section_id is not None:
                 pending.add(section_id)
@@ -59,7 +68,7 @@ def _note_changes(session: Session, flush_context, instances) -> None:
         if isinstance(obj, Enrolment) and obj.section_id is not None:
             pending.add(obj.section_id)
     for obj in session.dirty:
-        if isinstance(obj, Enrolment):
+        if isinstance(obj, Enrolment) and id(obj) not in accounted:
             if _changed_values(obj, "status") and obj.section_id is not None:
                 pending.add(obj.section_id)
             pending.update(value for value in _changed_values(obj, "section_id") if value is not None)
@@ -88,6 +97,7 @@ def _serve_pending(session: Session) -> None:
 def _forget_pending(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
+        session.info.pop(_ACCOUNTED, None)
 
 
 def install() -> None:
