@@ -253,7 +253,8 @@ def test_no_url_of_the_app_can_add_edit_or_delete_an_audit_event(app, admin):
              if re.search("auditevent", rule.rule + rule.endpoint, re.IGNORECASE) and rule.endpoint not in read_only]
     # FAB's mutating routes of the screen are all there, and all refused
     assert {rule.endpoint.split(".")[-1] for rule in rules} >= {"add", "edit", "delete", "action", "action_post"}
-    values = {"pk": str(event_id), "name": "muldelete", "filename": "audit.csv", "col_name": "action"}
+    values = {"pk": str(event_id), "name": "muldelete", "filename": "audit.csv", "col_name": "action",
+              "column": "actor"}
     form = {"action": "test.rewritten", "object_type": "X", "object_id": "0", "ip": "10.0.0.1",
             "name": "muldelete", "rowid": str(event_id)}
     with app.test_request_context():

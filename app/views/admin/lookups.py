@@ -15,7 +15,7 @@ from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import contains_eager
-from wtforms import Field
+from wtforms.fields.choices import SelectFieldBase
 from wtforms.widgets import Select
 from wtforms.validators import DataRequired, Optional, StopValidation
 
@@ -83,7 +83,7 @@ class LookupWidget(Select):
         return super().__call__(field, **kwargs)
 
 
-class LookupField(Field):
+class LookupField(SelectFieldBase):
     """A relation chosen by id among the rows ``rules`` allow (FAB filter rules on the related model)."""
 
     widget = LookupWidget()
@@ -122,9 +122,6 @@ class LookupField(Field):
 
     def _value(self):
         return str(self.data.id) if self.data is not None else ""
-
-    def has_groups(self) -> bool:
-        return False
 
     def iter_choices(self):
         """The empty choice and the chosen row: the only options the page holds."""
