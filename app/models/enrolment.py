@@ -41,6 +41,8 @@ class Enrolment(Model):
         UniqueConstraint("learner_id", "section_id", name="uq_enrolment_learner_section"),
         CheckConstraint("position IS NULL OR position >= 1", name="ck_enrolment_position"),
         Index("ix_enrolment_section_status", "section_id", "status"),
+        # "does this learner hold a seat / wait somewhere?" (reports, waiting stage): index-only probes
+        Index("ix_enrolment_learner_status", "learner_id", "status"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id"), index=True)

@@ -252,10 +252,13 @@ def application_counts(session: Session, filters: ReportFilters) -> ApplicationC
     """Applications received (submitted in the period), complete (became complete in the period),
     approved, refused and withdrawn (a transition to that status recorded in the period; an
     application counts once per status even if it went there twice). Application filters."""
-    def reached(status: AS):
-        return exists(select(1).where(ApplicationEvent.application_id == Application.id,
-                                      ApplicationEvent.to_status == status,
-                                      _in_period_instant(ApplicationEvent.at, filters)))
+    decisions = (AS.APPROVED, AS.REFUSED, AS.WITHDRAWN)
+    # one row per application that reached a decision status in the period (a hash join, not a probe per file)
+    reached = (select(ApplicationEvent.application_id.label("application_id"),
+                      *(func.max(case((ApplicationEvent.to_status == status, 1), else_=0)).label(status.value)
+                        for status in decisions))
+               .where(ApplicationEvent.to_status.in_(decisions), _in_period_instant(ApplicationEvent.at, filters))
+               .group_by(ApplicationEvent.application_id).subquery("reached"))
 
     def count_if(condition):
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
@@ -263,8 +266,9 @@ def application_counts(session: Session, filters: ReportFilters) -> ApplicationC
     row = session.execute(
         select(count_if(_in_period_instant(Application.submitted_at, filters)),
                count_if(_in_period_instant(Application.complete_at, filters)),
-               count_if(reached(AS.APPROVED)), count_if(reached(AS.REFUSED)), count_if(reached(AS.WITHDRAWN)))
+               *(func.coalesce(func.sum(reached.c[status.value]), 0) for status in decisions))
         .select_from(Application).join(Learner, Learner.id == Application.learner_id)
+        .outerjoin(reached, reached.c.application_id == Application.id)
         .where(Application.submitted_at.is_not(None), *application_conditions(filters))).one()
     return ApplicationCounts(*(int(value) for value in row))
 
@@ -381,35 +385,46 @@ class WaitingPopulation:
 def waiting_population(session: Session, filters: ReportFilters, today: dt.date | None = None) -> WaitingPopulation:
     """The applications waiting today (see :func:`waiting_conditions`), their age in working days
     from the complete application to ``today``, grouped by what they wait for, region and
-    format wanted (groups in a fixed order; regions by code). Application filters."""
+    format wanted (groups in a fixed order; regions by code, files without one last). Two
+    statements: the distribution, and one GROUP BY whose few groups give the three breakdowns.
+    Application filters."""
     today = today or montreal_today()
     days = service_days_sql(today)
     base = (select(days.label("days")).select_from(Application)
             .join(Learner, Learner.id == Application.learner_id).where(*waiting_conditions(filters)))
     age = _distribution(session, base)
-    beyond = func.coalesce(func.sum(case((days > STANDARD_WORKING_DAYS, 1), else_=0)), 0)
-
-    def grouped(key, *joins):
-        query = select(key.label("key"), func.count(), beyond).select_from(Application).join(
-            Learner, Learner.id == Application.learner_id)
-        for target, on in joins:
-            query = query.outerjoin(target, on)
-        return session.execute(query.where(*waiting_conditions(filters)).group_by(key)).all()
-
+    # One GROUP BY over (stage, region, format) — a few hundred groups at most — that the three
+    # breakdowns below add up: the clock and the stage are computed once per file.
     stage = waiting_stage_sql()
-    stage_rows = {key: (count, late) for key, count, late in grouped(stage)}
-    by_stage = tuple(WaitingGroup(code, WAIT_LABELS[code], *map(int, stage_rows.get(code, (0, 0))))
-                     for code in WAIT_LABELS)
-    format_rows = {key: (count, late) for key, count, late in grouped(Application.format_wanted)}
-    by_format = tuple(WaitingGroup(fmt.value, fmt.label, *map(int, format_rows[fmt])) for fmt in CourseFormat
-                      if fmt in format_rows)
-    region_rows = session.execute(
-        select(Region.id, Region.code, Region.name_fr, Region.name_en, func.count(), beyond)
-        .select_from(Application).join(Learner, Learner.id == Application.learner_id)
-        .outerjoin(Region, Region.id == Application.region_id).where(*waiting_conditions(filters))
-        .group_by(Region.id, Region.code, Region.name_fr, Region.name_en).order_by(Region.code)).all()
-    by_region = tuple(WaitingGroup(rid, RegionLabel(code, fr, en), int(count), int(late))
-                      for rid, code, fr, en, count, late in region_rows)
+    per_file = (select(days.label("days"), stage.label("stage"), Application.region_id.label("region_id"),
+                       Application.format_wanted.label("format"))
+                .select_from(Application).join(Learner, Learner.id == Application.learner_id)
+                .where(*waiting_conditions(filters)).subquery("waiting_files"))
+    w = per_file.c
+    beyond = func.coalesce(func.sum(case((w.days > STANDARD_WORKING_DAYS, 1), else_=0)), 0)
+    grouped = (select(w.stage, w.region_id, w.format, func.count().label("n"), beyond.label("late"))
+               .group_by(w.stage, w.region_id, w.format).subquery("waiting_groups"))
+    g = grouped.c
+    groups = session.execute(select(g.stage, g.region_id, Region.code, Region.name_fr, Region.name_en, g.format,
+                                    g.n, g.late).select_from(grouped)
+                             .outerjoin(Region, Region.id == g.region_id)).all()
+    stages: dict[str, list[int]] = {}
+    regions: dict[int | None, list] = {}
+    formats: dict[str, list[int]] = {}
+    for code, region_id, region_code, fr, en, fmt, n, late in groups:
+        fmt = getattr(fmt, "value", fmt)
+        for totals, key in ((stages, code), (formats, fmt)):
+            totals.setdefault(key, [0, 0])
+            totals[key][0] += int(n)
+            totals[key][1] += int(late)
+        region = regions.setdefault(region_id, [RegionLabel(region_code, fr, en), 0, 0])
+        region[1] += int(n)
+        region[2] += int(late)
+    by_stage = tuple(WaitingGroup(code, WAIT_LABELS[code], *stages.get(code, (0, 0))) for code in WAIT_LABELS)
+    by_format = tuple(WaitingGroup(fmt.value, fmt.label, *formats[fmt.value]) for fmt in CourseFormat
+                      if fmt.value in formats)
+    by_region = tuple(WaitingGroup(rid, label, n, late) for rid, (label, n, late)
+                      in sorted(regions.items(), key=lambda item: item[1][0].code or "~"))
     return WaitingPopulation(age=age, by_stage=by_stage, by_region=by_region, by_format=by_format)
 
 
@@ -436,13 +451,19 @@ def training_enrolments(filters: ReportFilters) -> Select:
     """SELECT of the enrolments counted as training: a seat was held (``enrolled_at`` set), not
     left for a swap, in a group starting in the period; training filters. Columns: the enrolment's
     id, learner_id, status, reason (:func:`dropout_reason_key`), ended_at."""
-    return (select(Enrolment.id, Enrolment.learner_id, Enrolment.status, dropout_reason_key().label("reason"),
-                   Enrolment.ended_at)
-            .select_from(Enrolment).join(Section, Section.id == Enrolment.section_id)
-            .join(Course, Course.id == Section.course_id).join(Learner, Learner.id == Enrolment.learner_id)
-            .where(Enrolment.enrolled_at.is_not(None),
-                   or_(Enrolment.status != ES.DROPPED, Enrolment.reason.is_(None), Enrolment.reason != SWAP_REASON),
-                   _in_period_day(Section.starts_on, filters), *training_conditions(filters)))
+    query = (select(Enrolment.id, Enrolment.learner_id, Enrolment.status, dropout_reason_key().label("reason"),
+                    Enrolment.ended_at).select_from(Enrolment))
+    # join only what the filters read: over a million enrolments each join is a hash join to pay
+    if filters.partner_id is not None or filters.date_from or filters.date_to or filters.format or filters.levels:
+        query = query.join(Section, Section.id == Enrolment.section_id)
+    if filters.format is not None or filters.levels is not None:
+        query = query.join(Course, Course.id == Section.course_id)
+    if filters.region_id is not None or filters.category_id is not None:
+        query = query.join(Learner, Learner.id == Enrolment.learner_id)
+    return query.where(Enrolment.enrolled_at.is_not(None),
+                       or_(Enrolment.status != ES.DROPPED, Enrolment.reason.is_(None), Enrolment.reason != SWAP_REASON),
+                       *([_in_period_day(Section.starts_on, filters)] if filters.date_from or filters.date_to else []),
+                       *training_conditions(filters))
 
 
 def dropout_reason_key():
@@ -526,17 +547,24 @@ def training(session: Session, filters: ReportFilters) -> Training:
     rows = training_enrolments(filters).subquery("trained")
 
     def count_status(status: ES):
-        return func.coalesce(func.sum(case((rows.c.status == status, 1), else_=0)), 0)
+        return func.sum(case((rows.c.status == status, 1), else_=0))
 
-    totals = session.execute(select(func.count(), func.count(rows.c.learner_id.distinct()),
-                                    count_status(ES.ENROLLED), count_status(ES.COMPLETED),
-                                    count_status(ES.FAILED), count_status(ES.DROPPED))).one()
+    # one pass: per learner (a hash aggregate), then the sums and the number of learners
+    statuses = (ES.ENROLLED, ES.COMPLETED, ES.FAILED, ES.DROPPED)
+    per_learner = (select(rows.c.learner_id, func.count().label("n"),
+                          *(count_status(status).label(status.value) for status in statuses))
+                   .group_by(rows.c.learner_id).subquery("per_learner"))
+    totals = session.execute(select(func.coalesce(func.sum(per_learner.c.n), 0), func.count(),
+                                    *(func.coalesce(func.sum(per_learner.c[status.value]), 0)
+                                      for status in statuses))).one()
     reasons = session.execute(
         select(rows.c.reason, func.count().label("n")).where(rows.c.status == ES.DROPPED)
         .group_by(rows.c.reason).order_by(func.count().desc(), func.coalesce(rows.c.reason, ""))).all()
-    hours = session.scalar(select(func.coalesce(func.sum(Attendance.hours_present), 0))
-                           .where(Attendance.enrolment_id.in_(select(rows.c.id))))
-    return Training(*(int(v) for v in totals),
+    attended = (training_enrolments(filters).with_only_columns(func.coalesce(func.sum(Attendance.hours_present), 0))
+                .join(Attendance, Attendance.enrolment_id == Enrolment.id))
+    hours = session.scalar(attended)
+    enrolments, learners, in_progress, completed, failed, dropped = (int(v) for v in totals)
+    return Training(enrolments, learners, in_progress, completed, failed, dropped,
                     dropout_reasons=tuple(ReasonCount(reason, int(n)) for reason, n in reasons),
                     hours_present=Decimal(hours or 0), levels_gained=levels_gained(session, filters))
 
