@@ -2,26 +2,47 @@
 from __future__ import annotations
 
 import os
+import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 DEV_SECRET = "dev-only-secret-change-me"
+EMBEDDED_BASE_URL = "http://127.0.0.1:5000"
+
+
+def _host_list(value: str | None) -> list[str] | None:
+    """TRUSTED_HOSTS from a comma-separated environment value (None: not set)."""
+    if not value:
+        return None
+    return [host.strip() for host in value.split(",") if host.strip()]
+
+
+def host_of(base_url: str) -> str:
+    """The host name of a base URL (no port), the first entry of TRUSTED_HOSTS."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(base_url).hostname or ""
 
 
 class Config:
-    """Embedded defaults: SQLite under instance/, jobs inline, e-mail kept in the outbox table."""
+    """Embedded defaults: SQLite under instance/, jobs inline, e-mails written to instance/mail/."""
 
     APP_NAME = "Guichet Francisation"
-    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
+    # Embedded mode without SECRET_KEY: a random key is generated into SECRET_KEY_FILE (instance/
+    # secret_key, mode 600) on first start and reused (``load_or_create_secret_key``).
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SECRET_KEY_FILE = None  # None: instance/secret_key
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'guichet.db'}")
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     REDIS_URL = os.environ.get("REDIS_URL")  # None: jobs run inline after commit
     RQ_QUEUE = os.environ.get("RQ_QUEUE", "guichet")
     EMBEDDED_DUE_JOBS_EVERY = 30  # seconds; embedded mode runs due delayed jobs from requests
 
-    MAIL_SERVER = os.environ.get("MAIL_SERVER")  # None: messages stay in the outbox table
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")  # None: e-mails are written to MAIL_FILE_DIR
+    MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR")  # None: instance/mail (one .eml file per e-mail)
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "false").lower() == "true"
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
@@ -85,8 +106,15 @@ class Config:
     DOCUMENT_MAX_BYTES = 5 * 1024 * 1024
     # Law 25: learner files closed this long are anonymised by the retention job (`flask retention run`).
     RETENTION_YEARS_AFTER_CLOSE = int(os.environ.get("RETENTION_YEARS_AFTER_CLOSE", "7"))
-    # Public address printed on PDFs (verification URL); None: the address of the request.
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
+    # The public address of the site: every e-mailed or printed absolute link is built from it,
+    # never from the request's Host header. Production refuses to start without it.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", EMBEDDED_BASE_URL)
+    # Host names the application answers to (Flask refuses any other Host header with 400);
+    # None: the host of PUBLIC_BASE_URL, plus localhost and 127.0.0.1 outside production.
+    TRUSTED_HOSTS = _host_list(os.environ.get("TRUSTED_HOSTS"))
+    # Fernet key (urlsafe base64, 32 bytes) for the TOTP secrets at rest; None in embedded mode:
+    # derived from SECRET_KEY. Production requires it.
+    TOTP_ENCRYPTION_KEY = os.environ.get("TOTP_ENCRYPTION_KEY")
     DEMO_PASSWORD = "Francisation-2026!"
     # Holidays without class besides the Québec statutory ones (app/services/class_days.py): English
     # names of the `holidays` package (CA/QC, government and optional categories), comma-separated in
@@ -100,9 +128,13 @@ class TestConfig(Config):
 
     TESTING = True
     SECRET_KEY = "test-secret-not-for-production-use-only"
+    # The test client's host.
+    PUBLIC_BASE_URL = "http://localhost"
+    TRUSTED_HOSTS = ["localhost", "127.0.0.1"]
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     REDIS_URL = None
     MAIL_SERVER = None
+    MAIL_FILE_DIR = str(Path(tempfile.gettempdir()) / f"guichet-test-mail-{os.getuid()}")
     EMBEDDED_DUE_JOBS_EVERY = None
     WTF_CSRF_ENABLED = False
     # Tests log in hundreds of times from one address; the rate-limit tests turn it on.
@@ -123,13 +155,42 @@ class ProductionConfig(Config):
             raise RuntimeError("SECRET_KEY must be set to a random value of at least 32 characters in production")
         if not os.environ.get("DATABASE_URL"):
             raise RuntimeError("DATABASE_URL must be set in production")
+        base_url = os.environ.get("PUBLIC_BASE_URL", "").strip()
+        if not base_url.startswith(("https://", "http://")) or not host_of(base_url):
+            raise RuntimeError("PUBLIC_BASE_URL must be set to the site's public address in production "
+                               "(e.g. https://francisation.example)")
+        totp_key = os.environ.get("TOTP_ENCRYPTION_KEY", "")
+        if not totp_key:
+            raise RuntimeError("TOTP_ENCRYPTION_KEY must be set in production: a Fernet key, e.g. from "
+                               "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key())'")
         self.SECRET_KEY = secret
+        self.PUBLIC_BASE_URL = base_url.rstrip("/")
+        self.TRUSTED_HOSTS = _host_list(os.environ.get("TRUSTED_HOSTS")) or [host_of(base_url)]
+        self.TOTP_ENCRYPTION_KEY = totp_key
         self.SQLALCHEMY_DATABASE_URI = os.environ["DATABASE_URL"]
 
 
 def config_from_env():
     """The configuration named by APP_ENV ('production' or the embedded default)."""
     return ProductionConfig() if os.environ.get("APP_ENV") == "production" else Config
+
+
+def load_or_create_secret_key(path: Path) -> str:
+    """The embedded mode's signing key: read from ``path``, or drawn at random and written there
+    (readable by the owner only) on first start, so that it survives restarts and is never public."""
+    try:
+        key = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        key = ""
+    if len(key) >= 32:
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    os.chmod(path, 0o600)
+    return key
 
 
 def normalise_database_url(url: str) -> str:

@@ -32,11 +32,21 @@ def create_app(config=None) -> Flask:
 
 
 def configure_app(app: Flask, config) -> None:
-    from config import config_from_env, normalise_database_url
+    from config import config_from_env, host_of, load_or_create_secret_key, normalise_database_url
 
     app.config.from_object(config if config is not None else config_from_env())
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        # embedded mode: a random key of this installation, kept in instance/ (never the public default)
+        key_file = app.config.get("SECRET_KEY_FILE") or Path(app.instance_path) / "secret_key"
+        app.config["SECRET_KEY"] = load_or_create_secret_key(Path(key_file))
+    base_url = (app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    if not base_url:
+        raise RuntimeError("PUBLIC_BASE_URL must be set: every e-mailed link is built from it")
+    app.config["PUBLIC_BASE_URL"] = base_url
+    if app.config.get("TRUSTED_HOSTS") is None:
+        app.config["TRUSTED_HOSTS"] = list(dict.fromkeys([host_of(base_url), "127.0.0.1", "localhost"]))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # FAB warns, for every view at every start, that time-of-day columns have no search filter.
     logging.getLogger("flask_appbuilder.models.filters").setLevel(logging.ERROR)
@@ -82,8 +92,11 @@ def configure_i18n(app: Flask) -> None:
 def configure_views(app: Flask) -> None:
     from .views import errors, register_views
 
+    from .services.public_links import public_url
+
     register_views(app.appbuilder)
     errors.init_app(app)
+    app.jinja_env.globals["public_url"] = public_url
 
 
 def configure_jobs(app: Flask) -> None:

@@ -95,9 +95,13 @@ def _rotate_on_login(sender, user, **extra) -> None:
 
 
 def _end_on_logout(sender, user, **extra) -> None:
+    """Logout ends this session and every API token of the account (a phone's token included:
+    logging out is how a person takes back what their password gave). A session that ended by
+    itself (idle, too old) revokes nothing more."""
     row = login_sessions.current(db.session)
-    if row is not None:
+    if row is not None and row.ended_at is None:  # a logout asked for (not a session already ended)
         login_sessions.end(db.session, row, SessionEnd.LOGOUT)
+        login_sessions.revoke_api_tokens(db.session, row.user_id)
         db.session.commit()
     language = session.get("locale")
     session.clear()
@@ -115,14 +119,22 @@ def fab_password_validator(password: str) -> None:
 
 
 def _limit_forms(app: Flask) -> None:
-    """Rate-limit the POSTs of the account pages and of the second factor (per client address)."""
+    """Rate-limit the POSTs of the account pages, of the second factor and of the API's token login
+    (per client address)."""
     from .views.accounts import AccountSelfServiceView
     from .views.mfa import MfaView
 
+    from flask_appbuilder.security.api import SecurityApi
+
+    from .security import ResetMyPasswordView
     limiter = app.appbuilder.sm.limiter
     for view in app.appbuilder.baseviews:
-        if isinstance(view, (AccountSelfServiceView, MfaView)) and view.blueprint is not None:
+        if isinstance(view, (AccountSelfServiceView, MfaView, ResetMyPasswordView)) and view.blueprint is not None:
             limiter.limit(app.config.get("RESET_RATE_LIMIT", "5 per minute"), methods=["POST"])(view.blueprint)
+        elif isinstance(view, SecurityApi) and view.blueprint is not None:
+            # the API's token login: the same limit as the login form (its refresh is not a guess)
+            limiter.limit(lambda: app.config.get("AUTH_RATE_LIMIT", "10 per minute"), methods=["POST"],
+                          exempt_when=lambda: request.endpoint != "SecurityApi.login")(view.blueprint)
 
 
 def init_app(app: Flask) -> None:

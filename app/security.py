@@ -5,13 +5,18 @@ from flask import current_app, g, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
+from flask_appbuilder.security.forms import ResetPasswordForm
 from flask_appbuilder.security.views import AuthDBView as FabAuthDBView
+from flask_appbuilder.security.views import ResetMyPasswordView as FabResetMyPasswordView
 from flask_appbuilder.security.sqla.models import (
     Group, Permission, PermissionView, Role, ViewMenu, assoc_permissionview_role,
 )
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash
+from wtforms import PasswordField
+from wtforms.validators import DataRequired, ValidationError
 
 
 def _api_login() -> bool:
@@ -27,6 +32,29 @@ class AuthDBView(FabAuthDBView):
         return _l("Wrong user name or password. After %(count)d failed attempts in a row, the account is "
                   "locked for %(minutes)d minutes.", count=current_app.config["LOCKOUT_THRESHOLD"],
                   minutes=current_app.config["LOCKOUT_MINUTES"])
+
+
+class ChangeMyPasswordForm(ResetPasswordForm):
+    """FAB's own "reset my password" form, which asks for the current password first: a session
+    left open must not be enough to take the account over."""
+
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
+                                     widget=BS3PasswordFieldWidget())
+
+    def validate_current_password(self, field) -> None:
+        from .services.audit import record_password_change_refused
+
+        user = current_user._get_current_object()
+        if not check_password_hash(user.password or "", field.data or ""):
+            record_password_change_refused(current_app.appbuilder.sm.session, user)
+            raise ValidationError(_l("This is not your current password."))
+
+
+class ResetMyPasswordView(FabResetMyPasswordView):
+    """FAB's view (same name, so its permission and endpoints stay), with the current password."""
+
+    form = ChangeMyPasswordForm
+    form_fieldsets = [(None, {"fields": ["current_password", "password", "conf_password"]})]
 
 
 class GuichetSecurityManager(SecurityManager):
@@ -48,6 +76,7 @@ class GuichetSecurityManager(SecurityManager):
     # FAB's user-statistics chart loads Google's chart loader from the internet and shows raw
     # values: not installed (the reports dashboard, app/views/reports_dashboard.py, replaces it).
     userstatschartview = None
+    resetmypasswordview = ResetMyPasswordView
 
     def get_user_by_id(self, pk):
         """The account with its roles and groups in one statement: every request of a logged-in
@@ -81,6 +110,23 @@ class GuichetSecurityManager(SecurityManager):
                 return None
         record_login(self.session, username, user)
         return user
+
+    def create_jwt_manager(self, app):
+        """FAB's JWT manager, with revocable tokens: each token carries the account's token version
+        (``tv``) and is refused once the version moved on (``services.login_sessions``)."""
+        from .services import login_sessions
+
+        jwt_manager = super().create_jwt_manager(app)
+
+        @jwt_manager.additional_claims_loader
+        def _token_version(identity):
+            return {login_sessions.TOKEN_VERSION_CLAIM: login_sessions.api_token_version(self.session, identity)}
+
+        @jwt_manager.token_in_blocklist_loader
+        def _revoked(jwt_header, jwt_payload) -> bool:
+            return login_sessions.api_token_revoked(self.session, jwt_payload)
+
+        return jwt_manager
 
     def exist_permission_on_roles(self, view_name: str, permission_name: str, role_ids: list[int]) -> bool:
         if not has_request_context():

@@ -72,6 +72,10 @@ def build_app(database_url: str, **overrides):
 
     from app.services.access import seed_roles
 
+    import tempfile
+
+    # each app its own mail folder: message ids of different test databases would collide
+    overrides.setdefault("MAIL_FILE_DIR", tempfile.mkdtemp(prefix="guichet-test-mail-"))
     config = type("BoundTestConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
     app = create_app(config)
     with app.app_context():
@@ -79,6 +83,19 @@ def build_app(database_url: str, **overrides):
         seed_roles(app.appbuilder)
         db.session.remove()
     return app
+
+
+def delivered_email(app, message_id: int):
+    """The e-mail as delivered (embedded mode: the ``.eml`` file of the local mail folder) of a
+    stored message, or None when it was not delivered there."""
+    from email import message_from_bytes
+    from email.policy import default
+
+    from app.services.messaging import mail_folder
+
+    with app.app_context():
+        files = sorted(mail_folder().glob(f"{message_id:08d}-*.eml"))
+    return message_from_bytes(files[-1].read_bytes(), policy=default) if files else None
 
 
 def fresh_pg_database():

@@ -176,7 +176,7 @@ POLICY: dict[str, str] = {
     "MyEnterpriseView.enterprise": "enterprise-rep", "MyEnterpriseView.index": "enterprise-rep",
     "MyEnterpriseView.new": "enterprise-rep", "MyEnterpriseView.new_request": "enterprise-rep",
     "MyEnterpriseView.progress": "enterprise-rep", "MyEnterpriseView.register": "visitor",
-    "MyEnterpriseView.request_page": "enterprise-rep",
+    "MyEnterpriseView.request_page": "enterprise-rep", "MyEnterpriseView.decide_employee": "enterprise-rep",
     "MyFileApi.applications": "api-jwt", "MyFileApi.finance": "api-jwt", "MyFileApi.results": "api-jwt",
     "MyFileApi.training": "api-jwt",
     "MyFileView.applications": "learner", "MyFileView.finance": "learner", "MyFileView.index": "learner",

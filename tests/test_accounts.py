@@ -391,14 +391,25 @@ def test_the_secret_of_a_link_is_only_in_the_e_mail(mail_app, inbox, category_id
     assert all("(personal link, in the e-mail only)" in m.body for m in kept)
 
 
-def test_without_a_mail_server_the_outbox_holds_a_working_link(app, category_id):
-    """The embedded mode: the message table is the mailbox, so the kept copy carries the link."""
+def test_without_a_mail_server_the_mail_folder_holds_a_working_link(app, category_id):
+    """The embedded mode: the e-mail is written to the local mail folder with its link; the kept
+    copy, which staff can read, has none."""
+    from email import message_from_bytes
+    from email.policy import default
+
+    from app.services.messaging import mail_folder
+
     email = new_address()
     client = browser(app)
     sign_up(client, category_id, email)
     with app.app_context():
         message = db.session.scalar(select(Message).where(Message.recipient == email))
         assert message.status == DeliveryStatus.OUTBOX
-        link = LINK.search(message.body).group(0).split("localhost", 1)[1]
+        assert LINK.search(message.body) is None
+        files = sorted(mail_folder().glob(f"{message.id:08d}-*.eml"))
+    assert len(files) == 1 and oct(files[0].stat().st_mode & 0o777) == "0o600"
+    delivered = message_from_bytes(files[0].read_bytes(), policy=default)
+    assert delivered["To"] == email
+    link = link_in(delivered)
     assert client.get(link, follow_redirects=True).request.path == "/login/"
     assert log_in(browser(app), email, GOOD_PASSWORD)

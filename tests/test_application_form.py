@@ -95,7 +95,8 @@ def application_of(app, learner_id: int) -> dict | None:
                          .all()),
             "birth_date": learner.birth_date, "region_id": learner.region_id, "status_id": learner.status_id,
             "arrival_date": learner.arrival_date, "children": learner.children_in_care,
-            "enterprise_id": learner.enterprise_id, "living_abroad": learner.living_abroad,
+            "enterprise_id": learner.enterprise_id, "pending_enterprise_id": learner.pending_enterprise_id,
+            "living_abroad": learner.living_abroad,
         }
         db.session.remove()
     return result
@@ -226,7 +227,9 @@ def test_a_business_employee_gives_the_neq_of_a_registered_business(demo_app):
     unknown = text(step(client, 1, {**data, "neq": "9999999999" if neq != "9999999999" else "8888888888"}))
     assert "is registered with us" in unknown
     assert step(client, 1, {**data, "neq": f"{neq[:4]} {neq[4:]}"}).status_code == 302
-    assert application_of(demo_app, account["learner_id"])["enterprise_id"] == enterprise_id
+    # the business is named, not linked: one of its representatives must confirm it first
+    saved = application_of(demo_app, account["learner_id"])
+    assert (saved["enterprise_id"], saved["pending_enterprise_id"]) == (None, enterprise_id)
 
 
 def test_sending_without_the_consents_is_refused(demo_app, applicant, browser):

@@ -310,7 +310,8 @@ def test_a_password_change_ends_the_other_sessions(app):
     login(here, staff["username"])
     login(elsewhere, staff["username"])
     new = "une phrase de passe toute neuve"
-    changed = here.post("/resetmypassword/form", data={"password": new, "conf_password": new})
+    changed = here.post("/resetmypassword/form", data={"current_password": DEMO_PASSWORD, "password": new,
+                                                       "conf_password": new})
     assert changed.status_code == 302
     assert logged_in(here)
     gone = elsewhere.get("/users/userinfo/", follow_redirects=True, headers={"Accept-Language": "en"})

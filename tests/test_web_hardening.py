@@ -224,8 +224,11 @@ def production_app(app, pg_url):
     from app import create_app
     from config import ProductionConfig
 
-    saved = {key: os.environ.get(key) for key in ("SECRET_KEY", "DATABASE_URL")}
-    os.environ.update(SECRET_KEY="production-secret-for-the-hardening-tests-0123456789", DATABASE_URL=pg_url)
+    saved = {key: os.environ.get(key) for key in ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL",
+                                                  "TOTP_ENCRYPTION_KEY")}
+    os.environ.update(SECRET_KEY="production-secret-for-the-hardening-tests-0123456789", DATABASE_URL=pg_url,
+                      PUBLIC_BASE_URL="https://localhost",
+                      TOTP_ENCRYPTION_KEY="6Xk1yQzq0mQe4Pj0t9xg3r5m3y0jYb2Jt3y8b1Qm2Ww=")
     try:
         application = create_app(ProductionConfig())
     finally:

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..services.secret_box import EncryptedString
 from .base import UTCDateTime, utcnow
 from .reference import LABELS, LabelledEnum, db_enum
 
@@ -53,11 +54,15 @@ class AccountSecurity(Model):
     # failed logins since the last success or lock; reaching the threshold locks the account
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    # base32 TOTP secret (RFC 6238); set at enrolment, confirmed by a first valid code
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # base32 TOTP secret (RFC 6238); set at enrolment, confirmed by a first valid code.
+    # Stored encrypted (Fernet, ``services.secret_box``); read and written in clear by the code.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedString)
     totp_enabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # the last 30-second time step accepted: a code is never accepted twice
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # API tokens (JWT) carry the version current when they were issued; raising it revokes them all
+    # (logout, password change, deactivation, the help desk's "end all sessions").
+    api_token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     user: Mapped[User] = relationship(User)
 

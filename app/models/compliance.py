@@ -52,7 +52,7 @@ class JobStatus(LabelledEnum):
 LABELS.update({
     DeliveryStatus.QUEUED: _l("Queued"),
     DeliveryStatus.SENT: _l("Sent"),
-    DeliveryStatus.OUTBOX: _l("Kept in the outbox"),
+    DeliveryStatus.OUTBOX: _l("Written to the local mail folder"),
     DeliveryStatus.FAILED: _l("Failed"),
     JobStatus.PENDING: _l("Pending"),
     JobStatus.QUEUED: _l("Queued"),
@@ -63,7 +63,7 @@ LABELS.update({
 
 
 class Message(Model):
-    """An e-mail to a person, rendered in their language; the outbox in embedded mode."""
+    """An e-mail to a person, rendered in their language; a personal link in it is kept redacted."""
 
     __tablename__ = "message"
     id: Mapped[int] = mapped_column(primary_key=True)

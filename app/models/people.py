@@ -65,6 +65,10 @@ class Learner(Model):
     consent_data_sharing: Mapped[bool] = mapped_column(default=False)
     consent_employer_progress: Mapped[bool] = mapped_column(default=False)
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    # The business the learner named (by its NEQ) in the application, until one of its
+    # representatives confirms the learner works there (then enterprise_id) or refuses.
+    pending_enterprise_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enterprise.id", name="fk_learner_pending_enterprise"), index=True)
     # SHA-256 of the secret in the learner's private calendar subscription URL (None: no subscription).
     calendar_token_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -75,7 +79,8 @@ class Learner(Model):
     status: Mapped[ImmigrationStatus | None] = relationship()
     income_support: Mapped[IncomeSupport | None] = relationship()
     region: Mapped[Region | None] = relationship()
-    enterprise: Mapped[Enterprise | None] = relationship(back_populates="employees")
+    enterprise: Mapped[Enterprise | None] = relationship(back_populates="employees", foreign_keys=[enterprise_id])
+    pending_enterprise: Mapped[Enterprise | None] = relationship(foreign_keys=[pending_enterprise_id])
     applications: Mapped[list["Application"]] = relationship(back_populates="learner")
     enrolments: Mapped[list["Enrolment"]] = relationship(back_populates="learner")
 
@@ -159,7 +164,7 @@ class Enterprise(Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     region: Mapped[Region] = relationship()
-    employees: Mapped[list[Learner]] = relationship(back_populates="enterprise")
+    employees: Mapped[list[Learner]] = relationship(back_populates="enterprise", foreign_keys="Learner.enterprise_id")
 
     @validates("neq")
     def _check_neq(self, key, value: str) -> str:

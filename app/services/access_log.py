@@ -17,9 +17,11 @@ from .documents import ORGANISATION
 # What was consulted (AccessLog.what) and how the learner reads it.
 LEARNER_FILE = "learner_file"
 LEARNER_FILE_EDIT = "learner_file_edit"
+MESSAGE = "message"
 WHAT_LABELS = {
     LEARNER_FILE: _l("Your file"),
     LEARNER_FILE_EDIT: _l("Your file (opened for correction)"),
+    MESSAGE: _l("A message we sent you"),
 }
 
 ROLE_LABELS = {
@@ -53,6 +55,19 @@ def log_access(session: Session, learner: Learner, viewer_user, what: str) -> Ac
     session.add(entry)
     session.flush()
     return entry
+
+
+def log_message_read(session: Session, message, viewer_user) -> None:
+    """Write that ``viewer_user`` opened a stored message in the back office: always in the audit
+    trail, and in the learner's access log when it was sent to a learner; the caller commits."""
+    from ..models import AuditEvent
+    from .audit import current_ip
+
+    session.add(AuditEvent(actor_id=viewer_user.id, action="message.read", object_type="Message",
+                           object_id=str(message.id), changes={"template": message.template}, ip=current_ip()))
+    if message.learner is not None:
+        log_access(session, message.learner, viewer_user, MESSAGE)
+    session.flush()
 
 
 def consultations(session: Session, learner: Learner, page: int = 1, page_size: int = 20) -> tuple[list, int]:

@@ -8,8 +8,8 @@ sends the link in the background, so both answers cost the same.
 E-mailed links carry a random secret; only its SHA-256 is stored (``AccountToken``), each link
 works once and expires (48 hours to verify an address, 1 hour to reset a password). The secret is
 drawn by the delivery job and goes into the e-mail only: the copy of the message kept in the
-``message`` table (which staff can read) shows a placeholder instead of the link. In the embedded
-mode, where the outbox table is the mailbox, the kept copy carries the link.
+``message`` table (which staff can read) shows a placeholder instead of the link, in every mode
+(see ``services.messaging``).
 """
 from __future__ import annotations
 
@@ -23,18 +23,17 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_appbuilder.security.sqla.models import User
-from flask_babel import force_locale, lazy_gettext as _l
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import generate_password_hash
 
 from ..jobs import enqueue, task
 from ..models import AccountToken, DeliveryStatus, Language, Learner, Message, TokenPurpose, UserPreference
 from ..models.base import utcnow
 from .access import LEARNER
-from .messaging import deliver, render, send_message, send_to_learner
+from .messaging import SECRET_SLOT, already_delivered, deliver, send_message, send_to_learner, write_message
 
 VERIFY_TTL = dt.timedelta(hours=48)
 RESET_TTL = dt.timedelta(hours=1)
@@ -47,7 +46,7 @@ MAX_TOKEN_LENGTH = 64
 # Where the secret goes in a link given by the web layer (e.g. https://…/account/reset/__token__).
 TOKEN_PLACEHOLDER = "__token__"
 # What the kept copy of a message shows where the e-mail has the link.
-LINK_SLOT = _l("(personal link, in the e-mail only)")
+LINK_SLOT = SECRET_SLOT
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 MONTREAL = ZoneInfo("America/Montreal")
 
@@ -108,14 +107,9 @@ def link_with(template: str, token: str) -> str:
 def send_account_link(session: Session, user: User, purpose: TokenPurpose, link_template: str, *,
                       language: Language, template: str, payload: dict, learner: Learner | None = None) -> Message:
     """Write a message whose ``{link}`` carries a new token of ``purpose``; the delivery job draws
-    the token and puts the link in the e-mail (see the module docstring)."""
-    with force_locale(language.value):
-        slot = str(LINK_SLOT)
-    subject, body = render(template, language, {**payload, "link": slot})
-    message = Message(recipient=user.email, language=language, template=template, subject=subject, body=body,
-                      payload=payload, learner=learner, status=DeliveryStatus.QUEUED)
-    session.add(message)
-    session.flush()
+    the token and puts the link in the e-mail only (see ``services.messaging``)."""
+    message = write_message(session, recipient=user.email, language=language, template=template,
+                            payload=payload, learner=learner, secret_fields=("link",))
     enqueue("deliver_account_link", session=session, message_id=message.id, user_id=user.id,
             purpose=purpose.value, link_template=link_template)
     return message
@@ -123,22 +117,13 @@ def send_account_link(session: Session, user: User, purpose: TokenPurpose, link_
 
 def deliver_account_link(session: Session, message_id: int, user_id: int, purpose: TokenPurpose,
                          link_template: str) -> DeliveryStatus | None:
-    """Draw the token and deliver the message with its link; the stored body keeps the placeholder
-    unless the outbox is the mailbox (no MAIL_SERVER)."""
+    """Draw the token and deliver the message with its link; only the e-mail holds it."""
     message = session.get(Message, message_id)
     user = session.get(User, user_id)
-    if message is None or user is None or message.status in (DeliveryStatus.SENT, DeliveryStatus.OUTBOX):
+    if already_delivered(message) or user is None:
         return message.status if message is not None else None
     token = issue_token(session, user, purpose)
-    _subject, body = render(message.template, message.language,
-                            {**(message.payload or {}), "link": link_with(link_template, token)})
-    if current_app.config.get("MAIL_SERVER"):
-        # The e-mail is built from this in-memory value; without history the body is never
-        # written back, and the commit in ``deliver`` expires it to the stored placeholder.
-        set_committed_value(message, "body", body)
-    else:
-        message.body = body
-    return deliver(session, message_id)
+    return deliver(session, message_id, secrets={"link": link_with(link_template, token)})
 
 
 @dataclass(frozen=True)

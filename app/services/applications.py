@@ -168,6 +168,11 @@ def format_chosen(application: Application) -> bool:
     return bool((application.schedule_preferences or {}).get("format_chosen"))
 
 
+def names_an_employer(learner) -> bool:
+    """The learner's file names a business: linked to it, or waiting for its confirmation."""
+    return learner.enterprise_id is not None or learner.pending_enterprise_id is not None
+
+
 def missing_answers(application: Application) -> dict[int, list[str]]:
     """What must still be answered before submission: step number -> MISSING codes."""
     learner = application.learner
@@ -175,7 +180,7 @@ def missing_answers(application: Application) -> dict[int, list[str]]:
     abroad = lives_abroad(learner.category, learner.living_abroad)
     if learner.region_id is None and not abroad:
         missing.setdefault(1, []).append("region")
-    if needs_enterprise(learner.category) and learner.enterprise_id is None:
+    if needs_enterprise(learner.category) and not names_an_employer(learner):
         missing.setdefault(1, []).append("enterprise")
     if needs_immigration_status(learner.category):
         if learner.status_id is None:
@@ -186,7 +191,7 @@ def missing_answers(application: Application) -> dict[int, list[str]]:
         missing.setdefault(3, []).append("format")
     else:
         problem = format_problem(application.format_wanted, abroad=abroad,
-                                 has_enterprise=learner.enterprise_id is not None)
+                                 has_enterprise=names_an_employer(learner))
         if problem:
             missing.setdefault(3, []).append(problem)
     return missing
@@ -264,7 +269,14 @@ def save_about_you(session: Session, application: Application, answers: AboutYou
         learner.birth_date = answers.birth_date
     learner.living_abroad = answers.living_abroad
     learner.region = None if answers.living_abroad else answers.region
-    learner.enterprise = answers.enterprise if needs_enterprise(learner.category) else None
+    if needs_enterprise(learner.category) and answers.enterprise is not None:
+        # linked only once a representative confirms it (``enterprises.decide_employee``)
+        from .enterprises import claim_employer
+
+        claim_employer(learner, answers.enterprise)
+    else:
+        learner.enterprise = None
+        learner.pending_enterprise = None
     if not asks_immigration_status(learner.category):
         learner.status = None
         learner.arrival_date = None

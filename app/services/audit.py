@@ -263,6 +263,13 @@ def _write_trail(session: Session, flush_context) -> None:
 # --------------------------------------------------------------------------------------------
 # Logins.
 
+def record_password_change_refused(session: Session, user) -> None:
+    """A password change refused because the current password typed was wrong."""
+    session.add(AuditEvent(actor_id=user.id, action="password.change_refused", object_type="User",
+                           object_id=str(user.id), ip=current_ip()))
+    session.commit()
+
+
 def record_login(session: Session, username: str | None, user, refused: str | None = None) -> None:
     """Write a login success (``user`` given) or failure (None), with the username typed and the IP;
     ``refused`` says why a login was refused whatever the password (``locked``)."""

@@ -30,7 +30,6 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_currency, format_decimal
-from flask import current_app, url_for
 from flask_babel import force_locale, lazy_gettext as _l
 from fpdf import FPDF, FontFace
 from sqlalchemy import func, select
@@ -236,11 +235,10 @@ def verify(session: Session, code: str | None) -> IssuedDocument | None:
 
 
 def verification_url(code: str) -> str:
-    """The public page that confirms this code: PUBLIC_BASE_URL when configured, else this site."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if base:
-        return f"{base.rstrip('/')}/verify/{code}"
-    return url_for("VerifyView.check", code=code, _external=True)
+    """The public page that confirms this code, on PUBLIC_BASE_URL."""
+    from .public_links import public_url
+
+    return public_url("VerifyView.check", code=code)
 
 
 # --- formatting ---------------------------------------------------------------------------------

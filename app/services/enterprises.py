@@ -7,7 +7,11 @@ Nobody joins an existing business file by typing its NEQ: the NEQ is public, so 
 representative is added by an agent in the back office (``EnterpriseMembership``).
 
 Employees link their learner file to the business by accepting an e-mailed invitation while
-logged in; the link carries a signed, expiring token (enterprise, address invited). A business
+logged in; the link carries a signed, expiring token (enterprise, address invited), valid only for
+the account of the invited address, and minted by the delivery job so that the copy of the
+message staff can read never holds it. A learner who names a business by its NEQ in the
+application is only *pending* (``Learner.pending_enterprise_id``) until one of its representatives
+confirms that they work there: the NEQ is public, so typing it proves nothing. A business
 never sees an employee's name or row: only totals over its consenting employees, computed in SQL,
 each count under ``MIN_GROUP`` masked and the whole page withheld when fewer than ``MIN_GROUP``
 employees consented (re-identification).
@@ -26,16 +30,17 @@ from sqlalchemy import case, distinct, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from ..jobs import task
 from ..models import (
     Attendance, Course, CourseFormat, Enrolment, EnrolmentStatus, Enterprise, EnterpriseMembership,
-    EnterpriseRequest, Language, Learner, Meeting, Partner, RequestStatus, Section, SectionStatus, Site, Teacher,
-    Term, UserPreference,
+    EnterpriseRequest, Language, Learner, Meeting, Message, Partner, RequestStatus, Section, SectionStatus, Site,
+    Teacher, Term, UserPreference,
 )
 from ..models.base import utcnow
 from ..models.catalogue import WEEKDAY_LABELS
 from . import accounts
 from .access import ENTERPRISE_REP
-from .messaging import TEMPLATES, send_message
+from .messaging import TEMPLATES, already_delivered, deliver, send_message, write_message
 from .refusals import Refusal
 
 # Fewer consenting employees than this and no result is shown; a count below it is masked.
@@ -102,6 +107,10 @@ REFUSALS = {
     "teacher_not_yours": _l("Choose one of your organisation's teachers."),
     "invitation_invalid": _l("This invitation link is not valid. Ask the business to send you a new one."),
     "invitation_expired": _l("This invitation has expired. Ask the business to send you a new one."),
+    "invitation_other_address": _l("This invitation was sent to another e-mail address than the one of your "
+                                   "account. Log in with the account of the address that received it, or ask "
+                                   "the business to invite the address of your account."),
+    "not_pending": _l("This person is no longer waiting for your confirmation."),
     "no_enterprise": _l("Your file is not linked to a business."),
 }
 
@@ -468,36 +477,113 @@ def invitation_token(enterprise_id: int, email: str) -> str:
     return _serializer().dumps({"e": enterprise_id, "m": accounts.normalise_email(email)})
 
 
-def read_invitation(session: Session, token: str) -> Enterprise:
-    """The business of a valid, unexpired invitation token, or EnterpriseRefused."""
+def _read_token(token: str) -> dict:
     try:
         data = _serializer().loads(token, max_age=INVITATION_DAYS * 86400)
     except SignatureExpired:
         raise EnterpriseRefused("invitation_expired") from None
     except BadSignature:
         raise EnterpriseRefused("invitation_invalid") from None
-    enterprise = session.get(Enterprise, data.get("e")) if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("e"), int) or not isinstance(data.get("m"), str):
+        raise EnterpriseRefused("invitation_invalid")
+    return data
+
+
+def read_invitation(session: Session, token: str, learner: Learner | None = None) -> Enterprise:
+    """The business of a valid, unexpired invitation token, or EnterpriseRefused. With ``learner``,
+    the invitation must also have been sent to the address of the learner's account or file."""
+    data = _read_token(token)
+    enterprise = session.get(Enterprise, data["e"])
     if enterprise is None:
         raise EnterpriseRefused("invitation_invalid")
+    if learner is not None:
+        own = {accounts.normalise_email(learner.email)}
+        if learner.user is not None:
+            own.add(accounts.normalise_email(learner.user.email))
+        if data["m"] not in own:
+            raise EnterpriseRefused("invitation_other_address")
     return enterprise
 
 
 def invite_employee(session: Session, enterprise: Enterprise, email: str, language: Language,
                     link_template: str, register_link: str):
-    """E-mail an employee an invitation to link their file; ``link_template`` holds TOKEN_PLACEHOLDER."""
-    token = invitation_token(enterprise.id, email)
-    return send_message(session, recipient=accounts.normalise_email(email), language=language,
-                        template="enterprise_invitation", payload={
-                            "enterprise": enterprise.name, "days": INVITATION_DAYS, "minimum": MIN_GROUP,
-                            "link": accounts.link_with(link_template, token), "register": register_link})
+    """E-mail an employee an invitation to link their file; ``link_template`` holds TOKEN_PLACEHOLDER.
+
+    The token is minted by the delivery job (``deliver_invitation``) and goes into the e-mail only."""
+    from ..jobs import enqueue
+
+    address = accounts.normalise_email(email)
+    message = write_message(session, recipient=address, language=language, template="enterprise_invitation",
+                            payload={"enterprise": enterprise.name, "days": INVITATION_DAYS, "minimum": MIN_GROUP,
+                                     "register": register_link}, secret_fields=("link",))
+    enqueue("deliver_invitation", session=session, message_id=message.id, enterprise_id=enterprise.id,
+            email=address, link_template=link_template)
+    return message
+
+
+def deliver_invitation(session: Session, message_id: int, enterprise_id: int, email: str, link_template: str):
+    """Mint the invitation's token and deliver the message with its link (in the e-mail only)."""
+    message = session.get(Message, message_id)
+    if already_delivered(message):
+        return message.status if message is not None else None
+    token = invitation_token(enterprise_id, email)
+    return deliver(session, message_id, secrets={"link": accounts.link_with(link_template, token)})
+
+
+@task("deliver_invitation")
+def deliver_invitation_job(message_id: int, enterprise_id: int, email: str, link_template: str) -> dict:
+    from ..extensions import db
+
+    status = deliver_invitation(db.session, message_id, enterprise_id, email, link_template)
+    return {"status": status.value if status else None}
 
 
 def accept_invitation(session: Session, learner: Learner, enterprise: Enterprise, share_progress: bool) -> None:
     """The learner links their file to the business (replacing any previous employer), sharing
-    their progress in the totals or not."""
+    their progress in the totals or not. The invitation is the business's confirmation."""
     learner.enterprise_id = enterprise.id
+    if learner.pending_enterprise_id == enterprise.id:
+        learner.pending_enterprise_id = None
     learner.consent_employer_progress = bool(share_progress)
     session.flush()
+
+
+# --- employees who named the business in their application --------------------------------------
+
+def claim_employer(learner: Learner, enterprise: Enterprise | None) -> None:
+    """The application names ``enterprise`` as the learner's employer: it takes effect only once a
+    representative confirms it (a business already linked stays linked; None clears the claim)."""
+    if enterprise is None:
+        learner.pending_enterprise = None
+        learner.pending_enterprise_id = None
+    elif enterprise.id == learner.enterprise_id:
+        learner.pending_enterprise = None
+        learner.pending_enterprise_id = None
+    else:
+        learner.pending_enterprise = enterprise
+
+
+def pending_employees(session: Session, enterprise_id: int) -> list[Learner]:
+    """Learners waiting for the business to confirm they work there (oldest file first)."""
+    return list(session.scalars(select(Learner).where(
+        Learner.pending_enterprise_id == enterprise_id, Learner.anonymised_at.is_(None)).order_by(Learner.id)))
+
+
+def decide_employee(session: Session, enterprise: Enterprise, learner_id: int, confirm: bool) -> Learner:
+    """A representative confirms (the file is linked, workplace groups open to it) or refuses (the
+    claim is dropped) that a learner works for the business."""
+    learner = session.scalar(select(Learner).where(Learner.id == learner_id,
+                                                   Learner.pending_enterprise_id == enterprise.id)
+                             .with_for_update())
+    if learner is None:
+        raise EnterpriseRefused("not_pending")
+    learner.pending_enterprise_id = None
+    if confirm:
+        if learner.enterprise_id != enterprise.id:
+            learner.consent_employer_progress = False
+        learner.enterprise_id = enterprise.id
+    session.flush()
+    return learner
 
 
 def set_progress_consent(session: Session, learner: Learner, consent: bool) -> None:
@@ -599,5 +685,6 @@ __all__ = [
     "MIN_GROUP", "EnterpriseRefused", "RepresentativeSignUp", "BusinessFile", "RequestDraft", "WorkplaceGroup",
     "WeeklyMeeting", "Progress", "register_representative", "create_enterprise", "submit_request",
     "cancel_request", "assign_to_partner", "schedule_request", "invite_employee", "accept_invitation",
+    "read_invitation", "claim_employer", "pending_employees", "decide_employee",
     "set_progress_consent", "leave_enterprise", "aggregate_progress", "normalise_neq",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import force_locale, format_datetime
 from sqlalchemy import select, update
@@ -105,6 +105,7 @@ def _ip() -> str | None:
 
 
 def _tell_owner(session: Session, user: User, attempts: int, until: dt.datetime) -> None:
+    from .public_links import public_url
     from .accounts import language_of, learner_of
     from .messaging import send_message
 
@@ -113,7 +114,7 @@ def _tell_owner(session: Session, user: User, attempts: int, until: dt.datetime)
     language = language_of(session, user)
     with force_locale(language.value):
         until_text = format_datetime(until.astimezone(MONTREAL), "d MMMM y, HH:mm")
-    forgot = url_for("AccountSelfServiceView.forgot", _external=True) if has_request_context() else ""
+    forgot = public_url("AccountSelfServiceView.forgot")
     send_message(session, recipient=user.email, language=language, template="account_locked",
                  payload={"name": user.first_name, "attempts": attempts, "until": until_text, "forgot": forgot},
                  learner=learner_of(session, user))

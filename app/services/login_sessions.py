@@ -13,6 +13,12 @@ open row is logged out (``app.auth``). That is how a session is:
 
 Password changes and deactivations are caught by a flush hook on ``User``: whatever screen or
 service makes them, the sessions end in the same transaction.
+
+The REST API's tokens (JWT, signed, 15 minutes for an access token and 30 days for a refresh token)
+are ended with the sessions: each carries the account's ``api_token_version`` (claim ``tv``) at
+issue, and every request checks it against the current one (flask-jwt-extended's
+``token_in_blocklist_loader``). Logout, a password change, a deactivation, a second-factor reset
+and the help desk's "end all sessions" raise the version: every token issued before is refused.
 """
 from __future__ import annotations
 
@@ -25,11 +31,12 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
-from ..models import SessionEnd, UserSession
+from ..models import AccountSecurity, SessionEnd, UserSession
 from ..models.base import utcnow
 from .access import STAFF_ROLES, role_names
 
 SESSION_KEY = "sid"
+TOKEN_VERSION_CLAIM = "tv"
 # last_seen_at is written at most this often (one UPDATE a minute per active session, not per request)
 TOUCH_EVERY = dt.timedelta(seconds=60)
 
@@ -102,9 +109,40 @@ def end(session: Session, row: UserSession, reason: SessionEnd, now: dt.datetime
         row.end_reason = reason
 
 
+# --- API tokens ---------------------------------------------------------------------------------
+
+def api_token_version(session: Session, user_id) -> int:
+    """The account's current API token version (0 until the first revocation)."""
+    try:
+        user_id = int(user_id)
+    except (TypeError, ValueError):
+        return -1
+    return session.scalar(select(AccountSecurity.api_token_version).where(AccountSecurity.user_id == user_id)) or 0
+
+
+def api_token_revoked(session: Session, payload: dict) -> bool:
+    """Whether an API token is no longer valid: issued before the account's last revocation (or
+    without a version at all)."""
+    version = payload.get(TOKEN_VERSION_CLAIM)
+    if not isinstance(version, int) or isinstance(version, bool):
+        return True
+    return version != api_token_version(session, payload.get("sub"))
+
+
+def revoke_api_tokens(connection_or_session, user_id: int) -> None:
+    """Every API token issued so far to the account stops working (in the caller's transaction)."""
+    table = AccountSecurity.__table__
+    done = connection_or_session.execute(update(table).where(table.c.user_id == user_id)
+                                         .values(api_token_version=table.c.api_token_version + 1)).rowcount
+    if not done:
+        connection_or_session.execute(table.insert().values(user_id=user_id, failed_logins=0, api_token_version=1))
+
+
 def end_all(session: Session, user_id: int, reason: SessionEnd, *, keep_id: int | None = None,
             now: dt.datetime | None = None) -> int:
-    """End every open session of the account (but ``keep_id``); returns how many were open."""
+    """End every open session of the account (but ``keep_id``) and revoke its API tokens; returns
+    how many sessions were open."""
+    revoke_api_tokens(session, user_id)
     statement = (update(UserSession)
                  .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
                  .values(ended_at=now or utcnow(), end_reason=reason)
@@ -150,6 +188,12 @@ def _end_on_account_change(session: Session, flush_context, instances) -> None:
         if keep_id is not None:
             statement = statement.where(UserSession.__table__.c.id != keep_id)
         session.connection().execute(statement)
+        pending = next((obj for obj in session.new if isinstance(obj, AccountSecurity) and obj.user_id == user.id),
+                       None)
+        if pending is not None:  # its row is inserted by this very flush
+            pending.api_token_version = (pending.api_token_version or 0) + 1
+        else:
+            revoke_api_tokens(session.connection(), user.id)
 
 
 def install() -> None:
@@ -157,5 +201,6 @@ def install() -> None:
         event.listen(Session, "before_flush", _end_on_account_change)
 
 
-__all__ = ["SESSION_KEY", "start", "find", "current", "why_over", "touch", "end", "end_all", "open_count",
+__all__ = ["SESSION_KEY", "TOKEN_VERSION_CLAIM", "api_token_version", "api_token_revoked", "revoke_api_tokens",
+           "start", "find", "current", "why_over", "touch", "end", "end_all", "open_count",
            "mark_mfa_passed", "is_staff", "install"]

@@ -1,9 +1,22 @@
-"""Messages to people: rendered in the recipient's language, delivered by a job after commit."""
+"""Messages to people: rendered in the recipient's language, delivered by a job after commit.
+
+A message may carry a credential (a password-reset or verification link, an employer's
+invitation): the ``message`` row, which staff can read in the back office, keeps a copy with
+``SECRET_SLOT`` where the link goes, and the job row keeps only how to make the link. The delivery
+job mints the secret and passes it to ``deliver(..., secrets=...)``, which puts it in the e-mail
+it sends and nowhere else. A retry mints a new one (the secret of a failed attempt reached nobody).
+
+Without ``MAIL_SERVER`` (embedded mode) the e-mail is written as an ``.eml`` file into
+``MAIL_FILE_DIR`` (instance/mail), the local mailbox of whoever runs the installation; the
+back office still shows only the redacted copy.
+"""
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 from email.message import EmailMessage
+from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale, lazy_gettext as _l
@@ -13,6 +26,9 @@ from ..models import DeliveryStatus, Language, Learner, Message
 from ..models.base import utcnow
 
 log = logging.getLogger(__name__)
+
+# What the kept copy of a message shows where the e-mail has a personal link.
+SECRET_SLOT = _l("(personal link, in the e-mail only)")
 
 # template name -> (subject, body); bodies are str.format templates over the payload.
 TEMPLATES = {
@@ -131,13 +147,25 @@ def send_message(session: Session, *, recipient: str, language: Language, templa
     """Write a message in the caller's transaction; it is delivered after commit."""
     from ..jobs import enqueue
 
+    message = write_message(session, recipient=recipient, language=language, template=template,
+                            payload=payload, learner=learner)
+    enqueue("deliver_message", session=session, message_id=message.id)
+    return message
+
+
+def write_message(session: Session, *, recipient: str, language: Language, template: str,
+                  payload: dict | None = None, learner: Learner | None = None,
+                  secret_fields: tuple[str, ...] = ()) -> Message:
+    """The ``message`` row, its ``secret_fields`` shown as ``SECRET_SLOT`` (the caller enqueues
+    the delivery job that mints them)."""
     payload = dict(payload or {})
-    subject, body = render(template, language, payload)
+    with force_locale(language.value):
+        slot = str(SECRET_SLOT)
+    subject, body = render(template, language, {**payload, **{name: slot for name in secret_fields}})
     message = Message(recipient=recipient, language=language, template=template, subject=subject,
                       body=body, payload=payload, learner=learner, status=DeliveryStatus.QUEUED)
     session.add(message)
     session.flush()
-    enqueue("deliver_message", session=session, message_id=message.id)
     return message
 
 
@@ -148,24 +176,36 @@ def send_to_learner(session: Session, learner: Learner, template: str, payload: 
                         template=template, payload=payload, learner=learner)
 
 
-def deliver(session: Session, message_id: int) -> DeliveryStatus:
-    """Send one message by SMTP when MAIL_SERVER is set; otherwise keep it in the outbox."""
+def already_delivered(message: Message | None) -> bool:
+    return message is None or message.status in (DeliveryStatus.SENT, DeliveryStatus.OUTBOX)
+
+
+def deliver(session: Session, message_id: int, secrets: dict | None = None) -> DeliveryStatus:
+    """Send one message by SMTP when MAIL_SERVER is set; otherwise write it to the local mail folder.
+
+    ``secrets`` (e.g. ``{"link": ...}``) are payload values that go into the e-mail only: the
+    stored message keeps its redacted body.
+    """
     message = session.get(Message, message_id)
-    if message is None or message.status in (DeliveryStatus.SENT, DeliveryStatus.OUTBOX):
+    if already_delivered(message):
         return message.status if message else DeliveryStatus.FAILED
     config = current_app.config
     message.attempts += 1
-    if not config.get("MAIL_SERVER"):
-        message.status = DeliveryStatus.OUTBOX
-        log.info("e-mail kept in the outbox for %s: %s", message.recipient, message.subject)
-        session.commit()
-        return message.status
     email = EmailMessage()
     email["From"] = config["MAIL_DEFAULT_SENDER"]
     email["To"] = message.recipient
     email["Subject"] = message.subject
-    email.set_content(message.body)
+    body = message.body
+    if secrets:
+        body = render(message.template, message.language, {**(message.payload or {}), **secrets})[1]
+    email.set_content(body)
     email["Content-Language"] = message.language.value  # after set_content, which resets Content-* headers
+    if not config.get("MAIL_SERVER"):
+        path = write_to_mail_folder(message, email)
+        message.status = DeliveryStatus.OUTBOX
+        log.info("e-mail for %s written to %s: %s", message.recipient, path, message.subject)
+        session.commit()
+        return message.status
     try:
         with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
             if config.get("MAIL_USE_TLS"):
@@ -184,4 +224,24 @@ def deliver(session: Session, message_id: int) -> DeliveryStatus:
     return message.status
 
 
-__all__ = ["send_message", "send_to_learner", "deliver", "render", "TEMPLATES"]
+def mail_folder() -> Path:
+    configured = current_app.config.get("MAIL_FILE_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "mail"
+
+
+def write_to_mail_folder(message: Message, email: EmailMessage) -> Path:
+    """The embedded mode's mailbox: one ``.eml`` file per e-mail, readable by its owner only."""
+    import os
+
+    folder = mail_folder()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    slug = re.sub(r"[^a-z0-9_]+", "-", message.template.lower())[:40]
+    path = folder / f"{message.id:08d}-{slug}.eml"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(bytes(email))
+    return path
+
+
+__all__ = ["send_message", "send_to_learner", "write_message", "deliver", "render", "TEMPLATES", "SECRET_SLOT",
+           "mail_folder"]

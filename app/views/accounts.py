@@ -20,6 +20,7 @@ from ..extensions import db
 from ..models import ClientCategory, Language, TokenPurpose
 from ..models.base import current_language
 from ..services import accounts as service
+from ..services.public_links import public_url
 
 OLDEST_BIRTH_DATE = dt.date(1900, 1, 1)
 
@@ -121,11 +122,8 @@ def language_choices() -> list[tuple[str, str]]:
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for an e-mail: on PUBLIC_BASE_URL when configured, else this request's host."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
+    """An absolute link for an e-mail, on PUBLIC_BASE_URL (never the request's Host header)."""
+    return public_url(endpoint, **values)
 
 
 def email_links() -> service.Links:

@@ -322,7 +322,30 @@ class MyEnterpriseView(BaseView):
             return redirect(url_for(".employees", enterprise_id=enterprise.id))
         return private(self.render_template(
             "enterprise/employees.html", title=_("Invite employees"), enterprise=enterprise, form=form,
-            days=service.INVITATION_DAYS, minimum=service.MIN_GROUP))
+            days=service.INVITATION_DAYS, minimum=service.MIN_GROUP, action_form=ActionForm(),
+            pending=service.pending_employees(db.session, enterprise.id)))
+
+    @expose("/<int:enterprise_id>/employees/<int:learner_id>/decision", methods=["POST"])
+    @representative_required
+    def decide_employee(self, enterprise, learner_id: int):
+        """Confirm or refuse that a learner who named the business works there."""
+        decision = request.form.get("decision")
+        if not ActionForm().validate_on_submit() or decision not in ("confirm", "refuse"):
+            abort(400)
+        try:
+            learner = service.decide_employee(db.session, enterprise, learner_id, confirm=decision == "confirm")
+        except EnterpriseRefused as refusal:
+            db.session.rollback()
+            flash(refusal.message, "danger")
+        else:
+            db.session.commit()
+            if decision == "confirm":
+                flash(_("%(person)s is confirmed as an employee of %(name)s.", person=learner.full_name,
+                        name=enterprise.name), "success")
+            else:
+                flash(_("%(person)s is not linked to %(name)s.", person=learner.full_name, name=enterprise.name),
+                      "success")
+        return redirect(url_for(".employees", enterprise_id=enterprise.id) + "#pending")
 
     @expose("/<int:enterprise_id>/progress")
     @representative_required
@@ -350,9 +373,9 @@ class MyEmployerView(BaseView):
     @learner_required
     def join(self, learner, token: str):
         try:
-            enterprise = service.read_invitation(db.session, token)
+            enterprise = service.read_invitation(db.session, token, learner)
         except EnterpriseRefused as refusal:
-            status = 410 if refusal.code == "invitation_expired" else 404
+            status = {"invitation_expired": 410, "invitation_other_address": 403}.get(refusal.code, 404)
             return from_an_invitation((self.render_template("enterprise/invitation_problem.html", title=_("Invitation"),
                                                  message=refusal.message), status))
         form = JoinForm()

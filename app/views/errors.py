@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template
-from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import HTTPException
+from flask_babel import force_locale, gettext, lazy_gettext as _l
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException, SecurityError
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Go back, check the form and try again.")),
@@ -26,6 +27,23 @@ def render_error(status: int):
                            appbuilder=appbuilder, base_template=appbuilder.base_template), status
 
 
+def foreign_host(error: SecurityError):
+    """A Host header outside TRUSTED_HOSTS: nothing of the site can be built for that host (no URL
+    of it, no layout), so a short page in both languages, French first."""
+    if _is_api():
+        return jsonify(message=error.description or error.name), 400
+    texts = []
+    for language in ("fr", "en"):
+        with force_locale(language):
+            texts.append((language, gettext("Bad request"),
+                          gettext("This address is not one of this site's. Use the site's own address.")))
+    body = "".join(f'<section lang="{lang}"><h1>{escape(title)}</h1><p>{escape(text)}</p></section>'
+                   for lang, title, text in texts)
+    page = (f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>{escape(texts[0][1])}</title>'
+            f"</head><body>{body}</body></html>")
+    return page, 400, {"Content-Type": "text/html; charset=utf-8"}
+
+
 def init_app(app: Flask) -> None:
     def handle_http(error: HTTPException):
         if _is_api():
@@ -44,6 +62,7 @@ def init_app(app: Flask) -> None:
         return render_error(500)
 
     app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(SecurityError, foreign_host)
     if not app.config.get("TESTING"):
         app.register_error_handler(Exception, handle_unexpected)
 

@@ -9,11 +9,14 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla import filters as sqla_filters
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l, to_utc
+from flask_login import current_user
 from sqlalchemy import select
 from wtforms.validators import ValidationError
 
+from ...extensions import db
 from ...models import AccessLog, AuditEvent, CaseNote, Incident, Job, Message, ReportRun
 from ...services.access import ADD_EDIT
+from ...services.access_log import log_message_read
 from ...services.incidents import discovery_refusal, occurrence_refusal, people_refusal, prepare_incident
 from ...services.service_clock import montreal_today
 from .base import GuichetInterface, GuichetModelView, ReadOnlyModelView
@@ -38,7 +41,9 @@ class CaseNoteView(GuichetModelView):
 
 
 class MessageView(ReadOnlyModelView):
-    """E-mails written by the job seam; in embedded mode this is the outbox to read them."""
+    """E-mails written by the job seam, as kept: a personal link shows as a placeholder (it exists
+    in the delivered e-mail only). Who opens which message is written down (audit trail, and the
+    learner's access log)."""
 
     datamodel = GuichetInterface(Message)
     list_title = _l("Messages")
@@ -58,6 +63,14 @@ class MessageView(ReadOnlyModelView):
     show_columns = ["recipient", "learner", "language", "template", "subject", "body", "status", "attempts",
                     "last_error", "created_at", "sent_at"]
     base_order = ("created_at", "desc")
+
+    def _show(self, pk):
+        message = self.datamodel.get(pk, self._base_filters)
+        if message is None:
+            abort(404)
+        log_message_read(db.session, message, current_user)
+        db.session.commit()
+        return super()._show(pk)
 
 
 class JobView(ReadOnlyModelView):

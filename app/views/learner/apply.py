@@ -208,7 +208,7 @@ class CourseForm(StepForm):
             raise ValidationError(service.missing_message("format"))
         learner = self.learner
         problem = service.format_problem(chosen, abroad=service.lives_abroad(learner.category, learner.living_abroad),
-                                         has_enterprise=learner.enterprise_id is not None)
+                                         has_enterprise=service.names_an_employer(learner))
         if problem:
             raise ValidationError(service.missing_message(problem))
 
@@ -260,10 +260,16 @@ def site_choices() -> list[SelectChoice]:
     return [SelectChoice("", _l("No preference"))] + [SelectChoice(site.id, str(site)) for site in sites]
 
 
+def named_employer_neq(learner: Learner) -> str:
+    """The NEQ the learner gave: of the business awaiting confirmation, else of the linked one."""
+    employer = learner.pending_enterprise or learner.enterprise
+    return employer.neq if employer else ""
+
+
 def about_you_form(learner: Learner) -> AboutYouForm:
     prefill = None if request.method == "POST" else {
         "category": learner.category_id, "birth_date": learner.birth_date, "region": learner.region_id,
-        "living_abroad": learner.living_abroad, "neq": learner.enterprise.neq if learner.enterprise else ""}
+        "living_abroad": learner.living_abroad, "neq": named_employer_neq(learner)}
     form = AboutYouForm(data=prefill)
     categories = db.session.scalars(select(ClientCategory).order_by(ClientCategory.id)).all()
     form.category.choices = [SelectChoice(category.id, category.name) for category in categories]

@@ -12,6 +12,7 @@ from ...extensions import db
 from ...models.base import current_language
 from ...models.catalogue import WEEKDAY_LABELS
 from ...services import calendar as service
+from ...services.public_links import public_url
 from . import learner_required
 
 ICS_MIMETYPE = "text/calendar; charset=utf-8"
@@ -79,7 +80,7 @@ class MyCalendarView(BaseView):
             abort(400)
         token = service.issue_subscription_token(db.session, learner, actor_id=current_user.id)
         db.session.commit()
-        return self._page(learner, new_link=url_for("CalendarFeedView.feed", token=token, _external=True))
+        return self._page(learner, new_link=public_url("CalendarFeedView.feed", token=token))
 
     @expose("/revoke", methods=["POST"])
     @learner_required
