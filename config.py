@@ -177,16 +177,21 @@ def config_from_env():
 
 def load_or_create_secret_key(path: Path) -> str:
     """The embedded mode's signing key: read from ``path``, or drawn at random and written there
-    (readable by the owner only) on first start, so that it survives restarts and is never public."""
-    try:
-        key = path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        key = ""
-    if len(key) >= 32:
-        return key
+    (readable by the owner only) on first start, so that it survives restarts and is never public.
+    Two processes starting together (web and worker) agree: only one creates the file."""
+    import time
+
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # the other process may still be writing it
+            existing = path.read_text(encoding="ascii").strip()
+            if len(existing) >= 32:
+                return existing
+            time.sleep(0.1)
+        raise RuntimeError(f"{path} holds no usable secret key: delete it to draw a new one") from None
     with os.fdopen(descriptor, "w", encoding="ascii") as handle:
         handle.write(key + "\n")
     os.chmod(path, 0o600)

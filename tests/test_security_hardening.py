@@ -113,8 +113,9 @@ def test_an_agent_who_asks_a_reset_for_a_learner_finds_no_usable_link_anywhere(m
         db.session.remove()
     screens = [agent.get("/messageview/list/"),
                agent.get("/messageview/list/", query_string={"_flt_0_recipient": learner["email"]}),
-               agent.get(f"/messageview/show/{message_id}")]
-    screens += [admin.get("/jobview/list/")] + [admin.get(f"/jobview/show/{job_id}") for job_id in job_ids]
+               agent.get(f"/messageview/show/{message_id}"), agent.get("/messageview/export_csv/")]
+    screens += [admin.get("/jobview/list/"), admin.get("/jobview/export_csv/")]
+    screens += [admin.get(f"/jobview/show/{job_id}") for job_id in job_ids]
     assert [screen.status_code for screen in screens] == [200] * len(screens)
     shown = "\n".join(page(screen) for screen in screens)
     assert subject in shown and "(lien personnel, dans le courriel seulement)" in shown
