@@ -111,13 +111,18 @@ def test_an_agent_who_asks_a_reset_for_a_learner_finds_no_usable_link_anywhere(m
         job_ids = db.session.scalars(select(Job.id).where(Job.task.in_(["send_password_reset",
                                                                          "deliver_account_link"]))).all()
         db.session.remove()
-    screens = [agent.get("/messageview/list/"),
-               agent.get("/messageview/list/", query_string={"_flt_0_recipient": learner["email"]}),
-               agent.get(f"/messageview/show/{message_id}"), agent.get("/messageview/export_csv/")]
-    screens += [admin.get("/jobview/list/"), admin.get("/jobview/export_csv/")]
-    screens += [admin.get(f"/jobview/show/{job_id}") for job_id in job_ids]
-    assert [screen.status_code for screen in screens] == [200] * len(screens)
-    shown = "\n".join(page(screen) for screen in screens)
+    def read(client, url, **kwargs):
+        """The screen's status and text, read to the end (the CSV exports are streamed)."""
+        with client.get(url, **kwargs) as response:
+            return response.status_code, page(response)
+
+    screens = [read(agent, "/messageview/list/"),
+               read(agent, "/messageview/list/", query_string={"_flt_0_recipient": learner["email"]}),
+               read(agent, f"/messageview/show/{message_id}"), read(agent, "/messageview/export_csv/")]
+    screens += [read(admin, "/jobview/list/"), read(admin, "/jobview/export_csv/")]
+    screens += [read(admin, f"/jobview/show/{job_id}") for job_id in job_ids]
+    assert [status for status, _text in screens] == [200] * len(screens)
+    shown = "\n".join(text for _status, text in screens)
     assert subject in shown and "(lien personnel, dans le courriel seulement)" in shown
     where = shown.find(token)
     assert token not in shown, shown[max(0, where - 600):where + 100]
