@@ -447,7 +447,7 @@ def test_the_migration_encrypts_the_secrets_stored_in_clear(sqlite_url, tmp_path
     database = f"sqlite:///{tmp_path / 'old.db'}"
     application = build_app(database)
     with application.app_context():
-        downgrade(revision="0008_security_hardening")  # whatever came after, then this one
+        downgrade(revision="0009_security_hardening")  # whatever came after, then this one
         downgrade(revision="-1")
         user_id = db.session.execute(text(
             "INSERT INTO ab_user (first_name, last_name, username, email, active, created_on, changed_on) "

@@ -1,7 +1,7 @@
 """security hardening II: encrypted TOTP secrets, API token version, pending employer link
 
-Revision ID: 0008_security_hardening
-Revises: 0007_report_exports
+Revision ID: 0009_security_hardening
+Revises: 0008_report_indexes
 Create Date: 2026-12-02 14:30:00
 
 The TOTP secrets already stored in clear are encrypted here with the running configuration's
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0008_security_hardening'
-down_revision = '0007_report_exports'
+revision = '0009_security_hardening'
+down_revision = '0008_report_indexes'
 branch_labels = None
 depends_on = None
 
