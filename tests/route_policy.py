@@ -214,6 +214,8 @@ POLICY: dict[str, str] = {
     "RegionView.show": "fab",
     "ReportExportView.csv": "fab", "ReportExportView.download": "fab", "ReportExportView.export": "fab",
     "ReportExportView.progress": "fab", "ReportExportView.start": "fab", "ReportExportView.xlsx": "fab",
+    "ReportsDashboardView.index": "fab", "CapacityPlanningView.index": "fab",
+    "FollowUpView.index": "fab", "FollowUpView.note": "fab",
     "ReportRunView.action": "fab-action", "ReportRunView.action_post": "fab-action", "ReportRunView.add": "fab",
     "ReportRunView.delete": "fab", "ReportRunView.download": "fab", "ReportRunView.edit": "fab",
     "ReportRunView.list": "fab", "ReportRunView.show": "fab",

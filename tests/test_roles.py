@@ -102,11 +102,12 @@ def menu_categories(client, language: str = "fr") -> set[str]:
 
 MENUS = {
     ADMIN: {"Catalogue", "Clients", "Intake", "Enrolment", "Records", "Finance", "Partners", "Enterprises",
-            "Compliance", "Reference data", "Support", "Security"},
-    AGENT: {"Catalogue", "Clients", "Intake", "Enrolment", "Records", "Partners", "Enterprises", "Compliance"},
-    PARTNER_STAFF: {"Catalogue", "Enrolment", "Records", "Partners"},
+            "Compliance", "Reference data", "Support", "Security", "Reports"},
+    AGENT: {"Catalogue", "Clients", "Intake", "Enrolment", "Records", "Partners", "Enterprises", "Compliance",
+            "Reports"},
+    PARTNER_STAFF: {"Catalogue", "Enrolment", "Records", "Partners", "Reports"},
     SUPPORT: {"Support"},
-    ANALYST: {"Catalogue", "Enterprises", "Finance", "Partners", "Reference data"},
+    ANALYST: {"Catalogue", "Enterprises", "Finance", "Partners", "Reference data", "Reports"},
     LEARNER: set(),
     ENTERPRISE_REP: set(),
 }

@@ -383,6 +383,7 @@ def expected_outcomes(app, rule, who: str, filled: bool) -> set | None:
 
 
 PLACEHOLDERS = {"pk": 1, "filename": "none", "column": "none", "group_by": "username", "version": "v1", "locale": "en",
+                "kind": "never-enrolled",
                 "name": "none", "token": "none", "code": "none"}
 
 

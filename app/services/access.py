@@ -86,6 +86,8 @@ ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         "LearnerNotesView": ("can_list", "can_show", "can_add", "can_edit"),
         # workplace-training requests: the queue (list), a request (show), assign it to a partner (edit)
         "EnterpriseRequestDeskView": ("can_list", "can_show", "can_edit"),
+        # the people approved but never enrolled or dropped out (list), a follow-up note (add)
+        "FollowUpView": ("can_list", "can_add"),
     },
     # Partner staff: their own organisation's groups, sites, teachers, capacity, attendance and
     # results (rows of other partners are filtered out, see partner_ids_for).
@@ -109,6 +111,9 @@ ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         "WorkplaceRequestsView": ("can_list", "can_show", "can_add"),
         # their own partner's indicators as XLSX/CSV, small cells suppressed (app/views/reports_exports.py)
         "ReportExportView": READ,
+        # the reports dashboard and capacity planning, limited to their own partner
+        "ReportsDashboardView": ("can_list",),
+        "CapacityPlanningView": ("can_list",),
     },
     # Help desk: identity and account state only (account actions live on the support pages).
     SUPPORT: {
@@ -131,6 +136,9 @@ ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         "ReportRunView": READ,
         # the indicator exports (XLSX/CSV, at once or prepared in the background)
         "ReportExportView": READ,
+        # the reports dashboard and capacity planning (aggregates only: no follow-up list)
+        "ReportsDashboardView": ("can_list",),
+        "CapacityPlanningView": ("can_list",),
     },
 }
 

@@ -10,7 +10,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     register_admin(appbuilder)
     register_partner(appbuilder)
     register_learner(appbuilder)
-    from . import mfa, reports_exports
+    from . import mfa, reports_dashboard, reports_exports
 
     mfa.register(appbuilder)
     reports_exports.register(appbuilder)
+    reports_dashboard.register(appbuilder)

@@ -76,7 +76,7 @@ class CsvExportMixin:
             for number, item in enumerate(query.yield_per(BATCH), 1):
                 values = self.datamodel.get_values_item(item, columns)
                 writer.writerow([cell(formatters[name](value) if name in formatters else value)
-                                 for name, value in zip(columns, values)])
+                                 for name, value in zip(columns, values, strict=True)])
                 if number % BATCH == 0:
                     yield buffer.getvalue()
                     buffer.seek(0)
