@@ -228,14 +228,18 @@ class FollowUpView(BaseView):
             refusal=refusal, refused_for=refused_for, counts=reports.follow_up_counts(db.session, filters)))
 
     @expose("/")
-    @expose("/<any('never-enrolled', 'dropped'):kind>")
+    @expose("/<kind>")
     @has_access
     def index(self, kind: str = follow_up.NEVER_ENROLLED):
+        if kind not in follow_up.KINDS:
+            abort(404)
         return self._page(kind)
 
-    @expose("/<any('never-enrolled', 'dropped'):kind>/<int(max=2147483647):learner_id>", methods=["POST"])
+    @expose("/<kind>/<int(max=2147483647):learner_id>", methods=["POST"])
     @has_access
     def note(self, kind: str, learner_id: int):
+        if kind not in follow_up.KINDS:
+            abort(404)
         form = FollowUpForm()
         if not form.validate_on_submit():
             if csrf_failed(form):

@@ -1,6 +1,6 @@
 """The pages work under the Content Security Policy (no inline script), in a real Chromium: the
 back office's list, search, edit and delete, record and bulk actions, the learner's timetable and
-availability grid and Swagger. Every CSP violation, script error and failed
+availability grid, Swagger and the reports dashboard's charts. Every CSP violation, script error and failed
 load the browser reports fails the test."""
 from __future__ import annotations
 
@@ -161,6 +161,16 @@ def test_swagger(watched_page, live_server, session_cookies):
     page = logged_in(watched_page, live_server, session_cookies["admin"])
     page.goto(f"{live_server}/swagger/v1")
     page.wait_for_selector("#swagger-ui .information-container, #swagger-ui .info", timeout=20000)
+    assert not page.problems, page.problems
+
+
+def test_the_reports_dashboard_draws_its_charts(watched_page, live_server, session_cookies):
+    """Chart.js (vendored) draws the four charts from the page's JSON blocks, under the CSP."""
+    page = logged_in(watched_page, live_server, session_cookies["admin"])
+    page.goto(f"{live_server}/reports/")
+    page.wait_for_function("() => window.Chart && Array.from(document.querySelectorAll('canvas[data-gf-chart]'))"
+                           ".every(canvas => window.Chart.getChart(canvas))", timeout=20000)
+    assert page.locator("canvas[data-gf-chart]").count() == 4
     assert not page.problems, page.problems
 
 

@@ -18,7 +18,9 @@
 
     function axis(title, stacked, isValue) {
         var options = {stacked: !!stacked, beginAtZero: true};
-        if (isValue) {
+        if (!isValue) {
+            options.ticks = {autoSkip: false};  // every category named, e.g. every region
+        } else {
             options.ticks = {callback: function (value) { return numbers.format(value); }};
             if (title) {
                 options.title = {display: true, text: title};
@@ -34,6 +36,10 @@
         }
         var spec = JSON.parse(block.textContent);
         var horizontal = !!spec.horizontal;
+        if (horizontal) {
+            // one bar row per category: the chart grows with them (17 regions stay readable)
+            canvas.parentNode.style.height = Math.max(220, 60 + 28 * spec.labels.length) + "px";
+        }
         var datasets = spec.datasets.map(function (set, index) {
             return {label: set.label, data: set.data, backgroundColor: palette[index % palette.length],
                     borderColor: palette[index % palette.length], borderWidth: 1,

@@ -22,6 +22,8 @@ from flask_appbuilder.urltools import get_filter_args, get_order_args
 from markupsafe import Markup
 from werkzeug.routing import BuildError
 
+from ...extensions import db
+
 BATCH = 500
 # A cell a spreadsheet would run as a formula starts with one of these (OWASP "CSV injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -84,6 +86,9 @@ class CsvExportMixin:
             yield buffer.getvalue()
 
         filename = f"{self.__class__.__name__.removesuffix('View').lower()}-{dt.date.today().isoformat()}.csv"
+        # The stream keeps the request context until it is read to the end; the connection used
+        # by the permission checks goes back to the pool now (the rows take one when they start).
+        db.session.close()
         return Response(stream_with_context(rows()), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
