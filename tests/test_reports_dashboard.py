@@ -214,3 +214,37 @@ def test_every_menu_link_of_each_role_leads_to_a_working_screen(demo_app, userna
                                                or any(empty in text for empty in EMPTY_LIST)):
             dead_ends.append(f"{link}: no content")
     assert not dead_ends, f"{username}: " + "; ".join(dead_ends)
+
+
+def sheet_rows(workbook, name: str) -> list[tuple]:
+    """The rows of a sheet's table (under its title and column headings)."""
+    return [row for row in workbook[name].iter_rows(min_row=4, values_only=True) if row and row[0] is not None]
+
+
+def test_the_xlsx_export_totals_equal_the_dashboards_for_the_same_filters(demo_app):
+    import io
+
+    import openpyxl
+
+    client = logged_in(demo_app, "analyst", "en")
+    for query in ("", "format=part_time", "level=beginner&category=&region="):
+        text = page(client.get(f"/reports/?{query}"))
+        shown = {name: int(value.replace(",", "")) for name, value in figures(text).items()
+                 if value.replace(",", "").isdigit()}
+        link = re.search(r'href="([^"]*/reports/indicators\.xlsx[^"]*)"', text)
+        assert link, "the dashboard links the XLSX export"
+        response = client.get(html.unescape(link.group(1)))
+        assert response.status_code == 200
+        workbook = openpyxl.load_workbook(io.BytesIO(response.data), read_only=True)
+        applications = dict(row[:2] for row in sheet_rows(workbook, "Applications"))
+        waiting = dict(row[:2] for row in sheet_rows(workbook, "Waiting"))
+        training = dict(row[:2] for row in sheet_rows(workbook, "Training"))
+        assert applications["Applications received"] == shown["received"]
+        assert applications["Applications withdrawn"] == shown["withdrawn"]
+        assert waiting["People waiting"] == shown["waiting"] == shown["waiting-total"]
+        assert training["Enrolments"] == shown["enrolments"]
+        assert training["Dropped out"] == shown["dropped-total"]
+        assert sum(row[1] for row in sheet_rows(workbook, "Waiting by region")) == shown["waiting-total"]
+        capacity = sheet_rows(workbook, "Capacity")
+        assert sum(row[3] for row in capacity) == shown["demand-total"]
+        assert sum(row[5] for row in capacity) == shown["declared-total"]

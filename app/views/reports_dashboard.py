@@ -29,9 +29,6 @@ from ..services.records import dropout_reason_label
 from ..services.service_clock import STANDARD_WORKING_DAYS
 from .admin.agent_desk import csrf_failed, private
 
-EXPORT_PATHS = {"xlsx": "/reports/indicators.xlsx", "csv": "/reports/indicators.csv"}
-
-
 # --- filters and scope --------------------------------------------------------------------------
 
 def requested_filters() -> tuple[reports.ReportFilters, frozenset[int] | None]:
@@ -54,25 +51,15 @@ def page_number() -> int:
     return int(page)
 
 
-def export_links(filters: reports.ReportFilters) -> dict[str, str]:
-    """The exports of the indicator set the user may download, with the same filters."""
+def export_form():
+    """The form preparing an export in the background, when the user may export the indicators."""
     from flask import current_app
 
-    links = {}
-    sm = current_app.appbuilder.sm
-    for rule in current_app.url_map.iter_rules():
-        for kind, path in EXPORT_PATHS.items():
-            if rule.rule != path:
-                continue
-            function = current_app.view_functions[rule.endpoint]
-            view = getattr(function, "__self__", None)
-            permission = getattr(function, "_permission_name", None)
-            if view is not None and permission is not None:
-                name = (view.method_permission_name or {}).get(function.__name__, permission)
-                if not sm.has_access(f"can_{name.removeprefix('can_')}", view.class_permission_name):
-                    continue
-            links[kind] = url_for(rule.endpoint, **filters.to_args())
-    return links
+    from .reports_exports import StartForm
+
+    if not current_app.appbuilder.sm.has_access("can_list", "ReportExportView"):
+        return None
+    return StartForm()
 
 
 # --- charts --------------------------------------------------------------------------------------
@@ -178,7 +165,7 @@ class ReportsDashboardView(BaseView):
         return private(self.render_template(
             "reports/dashboard.html", title=_("Reports dashboard"), indicators=indicators, filters=filters,
             choices=reports.filter_choices(db.session, partner_ids), scoped=partner_ids is not None,
-            charts=charts, reasons=reasons, capacity_rows=capacity_rows, exports=export_links(filters),
+            charts=charts, reasons=reasons, capacity_rows=capacity_rows, export_form=export_form(),
             standard=STANDARD_WORKING_DAYS))
 
 
