@@ -78,6 +78,26 @@ class GuichetSecurityManager(SecurityManager):
     userstatschartview = None
     resetmypasswordview = ResetMyPasswordView
 
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """The token's active account and, in the same statement, its learner file (the learner API
+        needs both at every call; ``views.api_enrolments.learner_token_required`` reads it from g)."""
+        from .models import Learner
+
+        try:
+            user_id = int(jwt_data["sub"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        if not 0 < user_id < 2**31:
+            return None
+        User = self.user_model
+        row = self.session.execute(select(User, Learner).outerjoin(Learner, Learner.user_id == User.id)
+                                   .where(User.id == user_id)).first()
+        if row is None or not row[0].is_active:
+            return None
+        g.user = row[0]
+        g.jwt_learner = (row[0].id, row[1])
+        return row[0]
+
     def get_user_by_id(self, pk):
         """The account with its roles and groups in one statement: every request of a logged-in
         account reads them (second factor, menu, permissions), FAB would lazy-load each."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import jsonify, make_response, request
+from flask import g, jsonify, make_response, request
 from flask_appbuilder.api import BaseApi, expose, safe
 from flask_babel import gettext as _
 from flask_jwt_extended import current_user as token_user, verify_jwt_in_request
@@ -135,7 +135,9 @@ def learner_token_required(f):
     @wraps(f)
     def wrapper(self, *args, **kwargs):
         verify_jwt_in_request()  # headers only: a session cookie is not a credential here
-        learner = db.session.scalar(select(Learner).where(Learner.user_id == token_user.id))
+        loaded = g.get("jwt_learner")  # read with the account by the security manager's JWT loader
+        learner = loaded[1] if loaded and loaded[0] == token_user.id else \
+            db.session.scalar(select(Learner).where(Learner.user_id == token_user.id))
         if learner is None:
             return self.response_403()
         return f(self, *args, learner=learner, **kwargs)
