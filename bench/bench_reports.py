@@ -96,7 +96,8 @@ GENERATE = [
               CASE WHEN st.status = 'waitlisted' THEN 1 + k END,
               CASE WHEN st.status = 'dropped' THEN (ARRAY['found_job','moved','health','schedule','childcare','level',
                                                           'other: raison donnée', NULL])[1 + (l + k) % 8] END,
-              now(), CASE WHEN st.status <> 'waitlisted' THEN TIMESTAMPTZ '2024-03-01 14:00+00' + k * interval '60 days' END,
+              now(),
+              CASE WHEN st.status <> 'waitlisted' THEN TIMESTAMPTZ '2024-03-01 14:00+00' + k * interval '60 days' END,
               CASE WHEN st.status IN ('dropped','completed','failed')
                    THEN TIMESTAMPTZ '2024-04-01 14:00+00' + k * interval '60 days' END
        FROM generate_series(1, :learners) l, generate_series(0, 9) k,
@@ -112,7 +113,8 @@ GENERATE = [
               1 + (g + s) % 8, DATE '2024-02-10' FROM generate_series(1, :learners) g, generate_series(0, 3) s""",
     """INSERT INTO exam_result (learner_id, section_id, skill, level, passed, taken_on)
        SELECT e.learner_id, e.section_id,
-              (ARRAY['oral_comprehension','oral_production','written_comprehension','written_production'])[1 + e.id % 4],
+              (ARRAY['oral_comprehension','oral_production','written_comprehension',
+                     'written_production'])[1 + e.id % 4],
               1 + (e.id % 12), e.id % 5 <> 0, DATE '2024-04-01' + e.id % 900
        FROM enrolment e WHERE e.status IN ('completed', 'failed') AND e.id % 2 = 0""",
     """INSERT INTO allowance (learner_id, enrolment_id, period_start, period_end, kind, sequence, quantity, amount,
@@ -154,7 +156,7 @@ def generate(app) -> float:
                 conn.execute(text(statement).bindparams(learners=LEARNERS) if ":learners" in statement
                              else text(statement))
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("ANALYZE"))
+            conn.execute(text("VACUUM ANALYZE"))
             counts = {table: conn.scalar(text(f"SELECT count(*) FROM {table}"))  # nosec B608 - fixed names
                       for table in ("learner", "application", "application_event", "enrolment", "attendance",
                                     "exam_result", "allowance", "section")}
@@ -223,16 +225,29 @@ def run() -> None:
     try:
         app = build(f"{PG_SERVER}/{name}")
         print(f"PostgreSQL, {LEARNERS:,} learners, {LEARNERS * ENROLMENTS_PER_LEARNER:,} enrolment rows")
-        print(f"generation (set-based INSERT … SELECT generate_series, then ANALYZE): {generate(app):6.1f} s")
+        print(f"generation (set-based INSERT … SELECT generate_series, then VACUUM ANALYZE): {generate(app):6.1f} s")
         today = dt.date(2026, 11, 2)
         everything = reports.ReportFilters()
         one_region = reports.ReportFilters(region_id=5)
         for label, filters in (("no filter", everything), ("region 05", one_region)):
             seconds, peak = timed(app, lambda f=filters: reports.indicator_set(db.session, f, today))
-            print(f"indicator set, {label:9}: {seconds:6.2f} s (median of {REPEAT}), peak Python memory {peak:5.1f} MiB")
+            print(f"indicator set, {label:9}: {seconds:6.2f} s (median of {REPEAT}), "
+                  f"peak Python memory {peak:5.1f} MiB")
+        steps, last = [], [time.perf_counter()]
+
+        def step(done, total):
+            now = time.perf_counter()
+            steps.append(now - last[0])
+            last[0] = now
+
         with app.app_context():
-            ind = reports.indicator_set(db.session, everything, today)
+            last[0] = time.perf_counter()
+            ind = reports.indicator_set(db.session, everything, today, on_step=step)
             db.session.remove()
+        names = ("applications", "time to first course", "waiting", "training", "exams", "follow-up",
+                 "allowances", "capacity")
+        print("  by indicator: " + ", ".join(f"{name} {seconds:.2f} s"
+                                           for name, seconds in zip(names, steps, strict=True)))
         print(f"  waiting {ind.waiting.size:,}, median wait {ind.waiting.age.median} working days, "
               f"enrolments {ind.training.enrolments:,}, dropouts {ind.training.dropped:,}, "
               f"time to first course: median {ind.time_to_first_course.median}, "

@@ -541,7 +541,8 @@ def training(session: Session, filters: ReportFilters) -> Training:
     the hours present in those enrolments and the levels gained.
 
     Levels gained: for each learner of those enrolments and each skill, the highest level passed
-    at an exam of the period in the filtered groups, less the learner's placement level in that
+    at an exam of the period (in the filtered groups when a group filter is set), less the
+    learner's placement level in that
     skill (never below 0; pairs without a placement in the skill are left out). Levels per 100
     hours = 100 × levels gained ÷ hours present."""
     rows = training_enrolments(filters).subquery("trained")
@@ -572,11 +573,14 @@ def training(session: Session, filters: ReportFilters) -> Training:
 def levels_gained(session: Session, filters: ReportFilters) -> int:
     """Σ over (learner, skill) of max(0, highest level passed in the period − placement level);
     see :func:`training`."""
-    best = (select(ExamResult.learner_id, ExamResult.skill, func.max(ExamResult.level).label("best"))
-            .join(Section, Section.id == ExamResult.section_id).join(Course, Course.id == Section.course_id)
-            .join(Learner, Learner.id == ExamResult.learner_id)
-            .where(ExamResult.passed.is_(True), _in_period_day(ExamResult.taken_on, filters),
-                   *training_conditions(filters))
+    best = select(ExamResult.learner_id, ExamResult.skill, func.max(ExamResult.level).label("best"))
+    # join only what the filters read (an exam without a group counts only without a group filter)
+    if filters.partner_id is not None or filters.format is not None or filters.levels is not None:
+        best = best.join(Section, Section.id == ExamResult.section_id).join(Course, Course.id == Section.course_id)
+    if filters.region_id is not None or filters.category_id is not None:
+        best = best.join(Learner, Learner.id == ExamResult.learner_id)
+    best = (best.where(ExamResult.passed.is_(True), _in_period_day(ExamResult.taken_on, filters),
+                       *training_conditions(filters))
             .group_by(ExamResult.learner_id, ExamResult.skill).subquery("best"))
     placed = (select(PlacementResult.learner_id, PlacementResult.skill, func.min(PlacementResult.level).label("placed"))
               .where(PlacementResult.skill.is_not(None))
