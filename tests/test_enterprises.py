@@ -357,7 +357,22 @@ def test_an_agent_assigns_a_request_and_the_partner_creates_the_workplace_group(
         assert section.course.format == CourseFormat.WORKPLACE and section.capacity == 12
         assert [(m.weekday, m.starts_at) for m in section.meetings] == [(2, dt.time(8)), (4, dt.time(8))]
         assert db.session.get(EnterpriseRequest, request_id).status == RequestStatus.SCHEDULED
+        # the group is tied to the request it serves
+        assert section.enterprise_request_id == request_id
+        assert db.session.get(EnterpriseRequest, request_id).groups == [section]
+        section_id = section.id
         db.session.remove()
+    serving = text(staff_client.get(f"/partner/workplace-requests/{request_id}", query_string=EN))
+    assert "Workplace groups serving this request" in serving and group["code"] in serving
+    agent_page = text(agent_client.get(f"/agent/enterprise-requests/{request_id}", query_string=EN))
+    assert "Workplace groups serving this request" in agent_page and f"no. {request_id}" in agent_page
+    from tests.test_backoffice import _admin_name
+
+    admin_client = logged_in(app, _admin_name(app))
+    group_screen = text(admin_client.get(f"/sectionview/show/{section_id}", query_string=EN))
+    assert "Workplace training request" in group_screen and f"#{request_id} " in group_screen
+    request_screen = text(admin_client.get(f"/enterpriserequestview/show/{request_id}", query_string=EN))
+    assert "Workplace groups serving it" in request_screen and group["code"] in request_screen
     assert latest_message(app, enterprise["rep_email"], "enterprise_request_scheduled") is not None
     # the business sees its group on the request's page
     rep_page = text(logged_in(app, enterprise["rep"]).get(

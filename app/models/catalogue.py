@@ -16,6 +16,7 @@ from .reference import CourseFormat, Field, LabelledEnum, LABELS, db_enum
 
 if TYPE_CHECKING:
     from .enrolment import Enrolment
+    from .intake import EnterpriseRequest
 
 
 class Course(Model):
@@ -166,6 +167,9 @@ class Section(Model):
     partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), index=True)
     teacher_id: Mapped[int | None] = mapped_column(ForeignKey("teacher.id"), index=True)
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    # the workplace-training request a workplace group serves
+    enterprise_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enterprise_request.id", name="fk_section_enterprise_request"), index=True)
     capacity: Mapped[int]
     seats_taken: Mapped[int] = mapped_column(default=0)
     status: Mapped[SectionStatus] = mapped_column(db_enum(SectionStatus, "section_status"), default=SectionStatus.OPEN)
@@ -180,6 +184,7 @@ class Section(Model):
     site: Mapped[Site | None] = relationship()
     partner: Mapped[Partner] = relationship()
     teacher: Mapped[Teacher | None] = relationship()
+    enterprise_request: Mapped["EnterpriseRequest | None"] = relationship(back_populates="groups")
     meetings: Mapped[list["Meeting"]] = relationship(
         back_populates="section", cascade="all, delete-orphan", order_by="(Meeting.weekday, Meeting.starts_at)")
     enrolments: Mapped[list["Enrolment"]] = relationship(back_populates="section")

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import UTCDateTime, utcnow
-from .catalogue import Term
+from .catalogue import Section, Term
 from .people import Enterprise, Learner, Partner, Site
 from .reference import LABELS, CourseFormat, LabelledEnum, Region, Skill, db_enum
 
@@ -202,6 +202,7 @@ class EnterpriseRequest(Model):
     requested_by: Mapped[User | None] = relationship(User)
     region: Mapped[Region] = relationship()
     partner: Mapped[Partner | None] = relationship()
+    groups: Mapped[list["Section"]] = relationship(back_populates="enterprise_request", order_by="Section.id")
 
     def __str__(self) -> str:
         return f"#{self.id} {self.enterprise.name if self.enterprise else ''}"

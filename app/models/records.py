@@ -44,7 +44,11 @@ class ExamResult(Model):
     """The level obtained by a learner in one skill at an exam."""
 
     __tablename__ = "exam_result"
-    __table_args__ = (CheckConstraint("level BETWEEN 1 AND 12", name="ck_exam_level"),)
+    __table_args__ = (
+        CheckConstraint("level BETWEEN 1 AND 12", name="ck_exam_level"),
+        # one result per learner, group, skill and exam day (a second entry corrects the first)
+        UniqueConstraint("learner_id", "section_id", "skill", "taken_on", name="uq_exam_result"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id"), index=True)
     section_id: Mapped[int | None] = mapped_column(ForeignKey("section.id"), index=True)

@@ -301,6 +301,15 @@ def workplace_groups(session: Session, enterprise_id: int, partner_id: int | Non
         .order_by(Section.starts_on.desc(), Section.code)))
 
 
+def request_groups(session: Session, request: EnterpriseRequest) -> list[Section]:
+    """The workplace groups created for ``request``, with course, term, partner, meetings."""
+    return list(session.scalars(
+        select(Section).where(Section.enterprise_request_id == request.id)
+        .options(joinedload(Section.course), joinedload(Section.term), joinedload(Section.partner),
+                 joinedload(Section.site), selectinload(Section.meetings))
+        .order_by(Section.starts_on.desc(), Section.code)))
+
+
 # --- the agents' queue and the partners' groups ------------------------------------------------
 
 def request_queue(session: Session, status: RequestStatus | None = None) -> list[EnterpriseRequest]:
@@ -448,7 +457,8 @@ def schedule_request(session: Session, request: EnterpriseRequest, group: Workpl
     enterprise = request.enterprise
     section = Section(
         code=code, course_id=course.id, term_id=term.id, site_id=group.site_id, partner_id=request.partner_id,
-        teacher_id=group.teacher_id, enterprise_id=request.enterprise_id, capacity=group.capacity, seats_taken=0,
+        teacher_id=group.teacher_id, enterprise_id=request.enterprise_id, enterprise_request_id=request.id,
+        capacity=group.capacity, seats_taken=0,
         status=SectionStatus.OPEN, starts_on=starts_on, ends_on=ends_on,
         notes_fr=f"Groupe en entreprise (demande no {request.id}) : {enterprise.name}, {request.site_address}"[:500],
         notes_en=f"Workplace group (request no. {request.id}): {enterprise.name}, {request.site_address}"[:500],

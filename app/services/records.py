@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import format_date, format_decimal, get_locale, lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..models import (
@@ -72,6 +73,8 @@ REFUSALS = {
     "unknown_outcome": _l("Choose whether the learner completed the course or did not pass it."),
     "reason_required": _l("Choose the reason for the dropout."),
     "reason_detail_required": _l("Describe the reason for the dropout."),
+    "result_taken": _l("A result for the same learner, skill and exam day was saved meanwhile by someone else: "
+                       "nothing was saved. Open the results again to see it, then correct it if needed."),
 }
 
 
@@ -511,28 +514,34 @@ def record_exam_results(session: Session, user, section: Section, results: list[
 
     evaluator = (evaluator or "").strip()[:120] or None
     saved = Saved()
-    for enrolment, skill, level, passed in wanted:
-        result = sheet.results.get((enrolment.id, skill))
-        before = None if result is None else {"level": result.level, "passed": result.passed,
-                                              "evaluator": result.evaluator}
-        if result is None:
-            result = ExamResult(learner_id=enrolment.learner_id, section_id=section.id, skill=skill,
-                                taken_on=taken_on)
-            session.add(result)
-            saved.created += 1
-        elif (result.level, result.passed, result.evaluator) == (level, passed, evaluator):
-            saved.unchanged += 1
-            continue
-        else:
-            saved.updated += 1
-        result.level, result.passed, result.evaluator = level, passed, evaluator
-        session.flush()
-        after = {"level": level, "passed": passed, "evaluator": evaluator}
-        session.add(AuditEvent(
-            actor_id=user.id, action="exam_result.record", object_type="ExamResult", object_id=str(result.id),
-            changes={"learner_id": enrolment.learner_id, "section_id": section.id, "skill": skill.value,
-                     "taken_on": taken_on.isoformat(),
-                     **{key: [before[key] if before else None, value] for key, value in after.items()}}))
+    try:
+        with session.begin_nested():
+            for enrolment, skill, level, passed in wanted:
+                result = sheet.results.get((enrolment.id, skill))
+                before = None if result is None else {"level": result.level, "passed": result.passed,
+                                                      "evaluator": result.evaluator}
+                if result is None:
+                    result = ExamResult(learner_id=enrolment.learner_id, section_id=section.id, skill=skill,
+                                        taken_on=taken_on)
+                    session.add(result)
+                    saved.created += 1
+                elif (result.level, result.passed, result.evaluator) == (level, passed, evaluator):
+                    saved.unchanged += 1
+                    continue
+                else:
+                    saved.updated += 1
+                result.level, result.passed, result.evaluator = level, passed, evaluator
+                session.flush()
+                after = {"level": level, "passed": passed, "evaluator": evaluator}
+                session.add(AuditEvent(
+                    actor_id=user.id, action="exam_result.record", object_type="ExamResult", object_id=str(result.id),
+                    changes={"learner_id": enrolment.learner_id, "section_id": section.id, "skill": skill.value,
+                             "taken_on": taken_on.isoformat(),
+                             **{key: [before[key] if before else None, value] for key, value in after.items()}}))
+            session.flush()
+    except IntegrityError:
+        # the same learner, skill and day saved meanwhile by someone else (uq_exam_result)
+        raise RecordRefused("result_taken") from None
     session.flush()
     return saved
 

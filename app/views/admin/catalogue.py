@@ -35,13 +35,14 @@ class SectionView(GuichetModelView):
         "seats_taken": _l("Seats taken"),
         "seats_left": _l("Seats left"),
         "delivery": _l("Delivery"),
+        "enterprise_request": _l("Workplace training request"),
     }
     list_columns = ["code", "course", "term", "partner", "site", "teacher", "capacity", "seats_taken", "status",
                     "delivery"]
     search_columns = ["code", "term", "partner", "status", "delivery", "starts_on", "capacity"]
     show_fieldsets = [
         (_l("Group"), {"fields": ["code", "course", "term", "status", "delivery", "starts_on", "ends_on"]}),
-        (_l("Where and who"), {"fields": ["partner", "site", "teacher"]}),
+        (_l("Where and who"), {"fields": ["partner", "site", "teacher", "enterprise_request"]}),
         (_l("Seats"), {"fields": ["capacity", "seats_taken", "seats_left"]}),
         (_l("Notes"), {"fields": ["notes_fr", "notes_en"], "expanded": False}),
     ]

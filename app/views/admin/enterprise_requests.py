@@ -139,7 +139,8 @@ class EnterpriseRequestDeskView(BaseView):
         return private((self.render_template(
             "enterprise/agent_request.html", title=_("Request no. %(number)s", number=training_request.id),
             training_request=training_request, form=form, Status=RequestStatus,
-            groups=service.workplace_groups(db.session, training_request.enterprise_id)), status))
+            groups=service.workplace_groups(db.session, training_request.enterprise_id),
+            request_groups=service.request_groups(db.session, training_request)), status))
 
     def _assign_form(self, training_request) -> AssignForm:
         form = AssignForm()
@@ -230,6 +231,7 @@ class WorkplaceRequestsView(BaseView):
         return private((self.render_template(
             "enterprise/partner_request.html", title=_("Request no. %(number)s", number=training_request.id),
             training_request=training_request, form=form, Status=RequestStatus,
+            request_groups=service.request_groups(db.session, training_request),
             groups=service.workplace_groups(db.session, training_request.enterprise_id,
                                             training_request.partner_id)), status))
 

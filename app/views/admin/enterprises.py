@@ -21,6 +21,7 @@ class EnterpriseRequestView(GuichetModelView):
         "schedule_notes": _l("Schedule wishes"),
         "partner": _l("Assigned partner"),
         "assigned_at": _l("Assigned"),
+        "groups": _l("Workplace groups serving it"),
     }
     list_columns = ["id", "enterprise", "employees_count", "region", "format", "level_min", "level_max", "status",
                     "partner", "created_at"]
@@ -28,7 +29,7 @@ class EnterpriseRequestView(GuichetModelView):
     show_fieldsets = [
         (_l("Request"), {"fields": ["id", "enterprise", "requested_by", "employees_count", "site_address", "region",
                                     "format", "level_min", "level_max", "schedule_notes", "created_at"]}),
-        (_l("Follow-up"), {"fields": ["status", "partner", "assigned_at"]}),
+        (_l("Follow-up"), {"fields": ["status", "partner", "assigned_at", "groups"]}),
     ]
     add_columns = edit_columns = ["enterprise", "employees_count", "site_address", "region", "format", "level_min",
                                   "level_max", "schedule_notes", "status", "partner", "assigned_at"]
