@@ -47,6 +47,11 @@ REFUSALS = {
     "target_full": _l("Section %(section)s is full: you keep your current seat."),
     "plan_section_full": _l("No seat is left in this section."),
     "different_course": _l("You can swap only to another section of the same course."),
+    "full_time_exclusive": _l("A full-time course fills the week: it cannot be combined with another general "
+                              "French course in the same term, and you already have %(course)s (section "
+                              "%(section)s) in this term."),
+    "one_general_per_level": _l("You already have a general French course at this level in this term: "
+                                "%(course)s (section %(section)s)."),
 }
 
 
@@ -131,15 +136,57 @@ def section_for_registration(session: Session, section_id: int) -> Section | Non
 
 def _own_rows(session: Session, learner: Learner, section: Section) -> tuple[Enrolment | None, list[Enrolment]]:
     """In one statement: the learner's row for ``section`` (if any), and the learner's other
-    seat-holding rows of the same term (with their meetings, for the conflict check)."""
+    active rows of the same term (seat, offer or waiting list; with their course and meetings, for
+    the conflict check and the term rules)."""
     rows = session.scalars(
         select(Enrolment).join(Enrolment.section)
         .where(Enrolment.learner_id == learner.id,
                or_(Enrolment.section_id == section.id,
-                   and_(Section.term_id == section.term_id, Enrolment.status.in_(HOLDS_SEAT))))
-        .options(contains_eager(Enrolment.section).selectinload(Section.meetings))).all()
+                   and_(Section.term_id == section.term_id, Enrolment.status.in_(ACTIVE))))
+        .options(contains_eager(Enrolment.section).joinedload(Section.course),
+                 contains_eager(Enrolment.section).selectinload(Section.meetings))).all()
     existing = next((row for row in rows if row.section_id == section.id), None)
-    return existing, [row for row in rows if row.section_id != section.id and row.status in HOLDS_SEAT]
+    return existing, [row for row in rows if row.section_id != section.id and row.status in ACTIVE]
+
+
+def is_general(course) -> bool:
+    """A general French course: full-time, part-time or online, not a specialised field nor workplace."""
+    return course.field_id is None and course.format != CourseFormat.WORKPLACE
+
+
+def term_commitments(session: Session, learner: Learner, term_ids) -> list[Enrolment]:
+    """The learner's active registrations (seat, offer, waiting list) in these terms, with each
+    section's course and meetings: what the term rules and the time-conflict check look at."""
+    if learner.id is None or not term_ids:
+        return []
+    return list(session.scalars(
+        select(Enrolment).join(Section, Section.id == Enrolment.section_id)
+        .where(Enrolment.learner_id == learner.id, Enrolment.status.in_(ACTIVE), Section.term_id.in_(set(term_ids)))
+        .options(joinedload(Enrolment.section).joinedload(Section.course),
+                 joinedload(Enrolment.section).selectinload(Section.meetings))).unique())
+
+
+def general_course_problem(section: Section, commitments: list[Enrolment]) -> RegistrationRefused | None:
+    """The service offer's rule for general French courses in one term: a full-time course excludes
+    every other general course, and a learner follows one general course per level."""
+    course = section.course
+    if not is_general(course):
+        return None
+    for enrolment in commitments:
+        other = enrolment.section
+        if other.id == section.id or other.term_id != section.term_id or not is_general(other.course):
+            continue
+        if CourseFormat.FULL_TIME in (course.format, other.course.format):
+            return RegistrationRefused("full_time_exclusive", course=other.course.title, section=other.code)
+        if course.level_min <= other.course.level_max and other.course.level_min <= course.level_max:
+            return RegistrationRefused("one_general_per_level", course=other.course.title, section=other.code)
+    return None
+
+
+def overlapping_seat(section: Section, commitments: list[Enrolment]) -> Section | None:
+    """The section of a seat (or offer) among ``commitments`` that overlaps ``section``, if any."""
+    return next((e.section for e in commitments if e.status in HOLDS_SEAT and e.section_id != section.id
+                 and e.section.term_id == section.term_id and meetings_overlap(section, e.section)), None)
 
 
 # --- seats and the waiting list ---------------------------------------------------------------
@@ -238,9 +285,12 @@ def register(session: Session, learner: Learner, section: Section, *, today: dt.
     existing, held = _own_rows(session, learner, section)
     if existing is not None and existing.status in ACTIVE:
         raise RegistrationRefused("already_registered")
-    other = next((seat.section for seat in held if meetings_overlap(section, seat.section)), None)
+    other = overlapping_seat(section, held)
     if other is not None:
         raise RegistrationRefused("time_conflict", other=other.code)
+    problem = general_course_problem(section, held)
+    if problem is not None:
+        raise problem
 
     got_seat = _take_seat(session, section.id)
     if not got_seat:
@@ -467,4 +517,4 @@ def register_plan(session: Session, learner: Learner, sections: list[Section], *
 
 __all__ = ["register", "drop", "swap", "accept_offer", "expire_offers", "fill_free_seats", "register_plan",
            "RegistrationRefused", "PlanNotRegistered", "PlanLine", "Outcome", "eligibility_problems",
-           "meetings_overlap"]
+           "meetings_overlap", "term_commitments", "general_course_problem", "overlapping_seat", "is_general"]

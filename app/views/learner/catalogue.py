@@ -22,7 +22,9 @@ from ...models.base import current_language, localized
 from ...models.catalogue import WEEKDAY_LABELS
 from ...models.reference import LEVELS, stage_of
 from ...services.catalogue import CatalogueFilters, TimeOfDay, local_today, search_sections, section_detail
-from ...services.enrolment import ACTIVE, eligibility_problems
+from ...services.enrolment import (
+    ACTIVE, RegistrationRefused, eligibility_problems, general_course_problem, overlapping_seat, term_commitments,
+)
 from . import current_learner
 
 PER_PAGE = 20
@@ -140,9 +142,22 @@ class Eligibility:
 
 
 def eligibility_of(learner: Learner | None, sections, today: dt.date) -> dict[int, Eligibility]:
+    """Each section's verdict for the learner before any click: the registration rules, the general
+    courses of the term and the overlaps with their seats (one query for the whole page)."""
     if learner is None:
         return {}
-    return {section.id: Eligibility(eligibility_problems(learner, section, today)) for section in sections}
+    commitments = term_commitments(db.session, learner, {section.term_id for section in sections})
+    verdicts = {}
+    for section in sections:
+        problems = eligibility_problems(learner, section, today)
+        problem = general_course_problem(section, commitments)
+        if problem is not None:
+            problems.append(problem)
+        other = overlapping_seat(section, commitments)
+        if other is not None:
+            problems.append(RegistrationRefused("time_conflict", other=other.code))
+        verdicts[section.id] = Eligibility(problems)
+    return verdicts
 
 
 def active_enrolments(learner: Learner | None, section_ids: list[int]) -> dict[int, Enrolment]:
