@@ -75,6 +75,8 @@ REFUSALS = {
     "not_withdrawable": _l("This application can no longer be withdrawn (“%(status)s”)."),
     "documents_closed": _l("Documents can no longer be added to this application (“%(status)s”)."),
     "document_locked": _l("This document can no longer be deleted: your application is being reviewed."),
+    "too_young": _l("French courses are open from the age of %(minimum)s: you are %(age)s today, so the "
+                    "application can be sent from %(date)s."),
 }
 
 # What is still missing before submission, per step.
@@ -283,6 +285,7 @@ def save_about_you(session: Session, application: Application, answers: AboutYou
     if application.region_id is None:
         application.region = learner.region
     session.flush()
+    file_changed(session, application)
 
 
 def save_situation(session: Session, application: Application, answers: Situation) -> None:
@@ -293,6 +296,7 @@ def save_situation(session: Session, application: Application, answers: Situatio
     learner.income_support = answers.income_support
     learner.children_in_care = answers.children_in_care or 0
     session.flush()
+    file_changed(session, application)
 
 
 def save_course(session: Session, application: Application, answers: CourseWanted) -> None:
@@ -308,6 +312,7 @@ def save_course(session: Session, application: Application, answers: CourseWante
     application.schedule_preferences = preferences
     application.region = answers.region
     session.flush()
+    file_changed(session, application)
 
 
 def save_consents(session: Session, application: Application, *, truthful: bool, privacy: bool) -> None:
@@ -315,6 +320,7 @@ def save_consents(session: Session, application: Application, *, truthful: bool,
     application.consent_truthful = truthful
     application.consent_privacy = privacy
     session.flush()
+    file_changed(session, application)
 
 
 def preferred_site(session: Session, application: Application) -> Site | None:
@@ -332,12 +338,30 @@ def submit(session: Session, application: Application, *, actor_id: int | None =
         raise ApplicationRefused("consents")
     if missing_answers(application):
         raise ApplicationRefused("incomplete")
-    event = intake.transition(session, application, S.SUBMITTED, actor_id=actor_id)
     from . import eligibility  # evaluated on each submission, with the documents sent so far
 
+    today = eligibility.montreal_today()
+    age = eligibility.age_on(application.learner.birth_date, today)
+    if age < eligibility.MINIMUM_AGE:
+        raise ApplicationRefused("too_young", minimum=eligibility.MINIMUM_AGE, age=age,
+                                 date=eligibility.birthday_of_age(application.learner.birth_date,
+                                                                  eligibility.MINIMUM_AGE).isoformat())
+    event = intake.transition(session, application, S.SUBMITTED, actor_id=actor_id)
     eligibility.evaluate_and_store(session, application)
     session.flush()
     return event
+
+
+def file_changed(session: Session, application: Application | None) -> None:
+    """Re-evaluate the eligibility of a sent application after any change of its file (answers,
+    documents), so the agent never reads a verdict older than the file."""
+    if application is None or application.status == S.DRAFT:
+        return
+    from . import eligibility
+
+    session.flush()
+    eligibility.evaluate_and_store(session, application)
+    session.flush()
 
 
 def can_withdraw(application: Application) -> bool:
@@ -378,6 +402,7 @@ def add_document(session: Session, store: DocumentStore, application: Applicatio
     except Exception:
         store.discard(stored.key)
         raise
+    file_changed(session, application)
     return document
 
 
@@ -386,6 +411,8 @@ def remove_document(session: Session, document: Document) -> str:
     if not can_remove_documents(document.application):
         raise ApplicationRefused("document_locked")
     key = document.storage_key
+    application = document.application
     session.delete(document)
     session.flush()
+    file_changed(session, application)
     return key

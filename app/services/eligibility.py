@@ -110,6 +110,24 @@ def age_on(birth_date: dt.date, day: dt.date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
+def birthday_of_age(birth_date: dt.date, age: int) -> dt.date:
+    """The day a person born on ``birth_date`` turns ``age`` (1 March for a 29 February birth)."""
+    try:
+        return birth_date.replace(year=birth_date.year + age)
+    except ValueError:
+        return dt.date(birth_date.year + age, 3, 1)
+
+
+def under_minimum_age(birth_date: dt.date | None, today: dt.date | None = None) -> bool:
+    return birth_date is not None and age_on(birth_date, today or montreal_today()) < MINIMUM_AGE
+
+
+def required_documents_missing(session: Session, application: Application) -> bool:
+    """True while a document the file needs is missing (a proof of status for an immigrant):
+    such a file is not complete, so the service clock does not start."""
+    return not _status_document_rule(session, application.learner, application).passed
+
+
 def submission_date(application: Application) -> dt.date:
     """The Montréal day the application was submitted (today for one not yet submitted)."""
     if application.submitted_at is not None:

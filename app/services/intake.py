@@ -80,6 +80,8 @@ APPLICATION_TEMPLATES = {
 REFUSALS = {
     "not_allowed": _l("An application cannot go from “%(from_)s” to “%(to)s”."),
     "reason_required": _l("A reason is required for this decision."),
+    "documents_missing": _l("The file is not complete: a required document is missing (a proof of immigration "
+                            "status for an immigrant). Ask the learner for it before this step."),
 }
 
 
@@ -100,6 +102,11 @@ def transition(session: Session, application: Application, to: S, *, actor_id: i
         raise TransitionRefused("not_allowed", from_=application.status.label, to=to.label)
     if to == S.REFUSED and not (note or "").strip():
         raise TransitionRefused("reason_required")
+    if to == S.COMPLETE or (to == S.APPROVED and application.complete_at is None):
+        from .eligibility import required_documents_missing  # a complete file has its documents
+
+        if required_documents_missing(session, application):
+            raise TransitionRefused("documents_missing")
     now = utcnow()
     before = application.status
     application.status = to

@@ -20,6 +20,7 @@ from ..extensions import db
 from ..models import ClientCategory, Language, TokenPurpose
 from ..models.base import current_language
 from ..services import accounts as service
+from ..services.eligibility import MINIMUM_AGE, under_minimum_age
 from ..services.public_links import public_url
 
 OLDEST_BIRTH_DATE = dt.date(1900, 1, 1)
@@ -174,6 +175,10 @@ class AccountSelfServiceView(BaseView):
                 password=form.password.data), email_links())
             db.session.commit()
             session["locale"] = language.value
+            if under_minimum_age(form.birth_date.data):
+                flash(_("French courses are open from the age of %(minimum)s. Your account is created, but an "
+                        "application for courses can be sent only from your %(minimum)sth birthday.",
+                        minimum=MINIMUM_AGE), "warning")
             return redirect(url_for("AccountSelfServiceView.registered"))
         return self.render_template("accounts/register.html", form=form, title=_("Create an account"),
                                     min_length=service.PASSWORD_MIN_LENGTH, max_length=service.PASSWORD_MAX_LENGTH)
