@@ -335,7 +335,10 @@ def record_placement(session: Session, application: Application, levels: Mapping
     learner.current_level = overall
     session.flush()
     completed = False
-    if mark_complete_too and intake.can_transition(application, S.COMPLETE) and application.status != S.COMPLETE:
+    from .eligibility import required_documents_missing  # a file missing a required document is not complete
+
+    if (mark_complete_too and intake.can_transition(application, S.COMPLETE) and application.status != S.COMPLETE
+            and not required_documents_missing(session, application)):
         intake.transition(session, application, S.COMPLETE, actor_id=assessor_id)
         completed = True
     send_to_learner(session, learner, "placement_recorded", {"application": application.id, "level": overall})
