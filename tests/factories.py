@@ -66,6 +66,17 @@ def make_course(level_min: int = 1, level_max: int = 12, fmt: CourseFormat = Cou
     return course
 
 
+def make_specialised_course(level_min: int = 1, level_max: int = 12) -> Course:
+    """A part-time course of a specialised field (health): not a general French course, so the
+    term rules (one general course per level, full-time alone) let a learner add it."""
+    from app.models import Field
+
+    course = make_course(level_min, level_max)
+    course.field = reference_row(Field, "T-SPECIALISED")
+    db.session.flush()
+    return course
+
+
 def make_section(term: Term, course: Course | None = None, capacity: int = 20,
                  meetings: tuple[tuple[int, str, str], ...] = ((2, "18:00", "21:00"),),
                  partner: Partner | None = None) -> Section:

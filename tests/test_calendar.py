@@ -20,7 +20,7 @@ from app.models import (
 from app.services import calendar as service
 from app.services.enrolment import register
 from tests.conftest import DEMO_PASSWORD
-from tests.factories import make_course, make_learner, make_section, make_term, reference_row
+from tests.factories import make_course, make_learner, make_section, make_term, reference_row, make_specialised_course
 
 MONTREAL = ZoneInfo("America/Montreal")
 # A summer term with three Québec statutory holidays on class days: Saint-Jean-Baptiste
@@ -111,7 +111,7 @@ def test_classes_start_with_the_section_and_only_seats_count(ctx):
     learner = make_learner()
     late = enrolled_in(learner, meetings=((1, "09:00", "12:00"),), starts_on=dt.date(2025, 7, 2),
                        ends_on=dt.date(2025, 8, 15))
-    waiting = make_section(late.term, capacity=0, meetings=((3, "09:00", "12:00"),))
+    waiting = make_section(late.term, make_specialised_course(), capacity=0, meetings=((3, "09:00", "12:00"),))
     assert not register(db.session, learner, waiting, notify=False).enrolled
 
     days = class_days(service.timetable_calendar(db.session, learner, "fr"))
@@ -260,7 +260,7 @@ def test_subscription_link_works_without_login_and_follows_changes(app, client, 
     with app.app_context():
         learner = db.session.get(Learner, account["learner_id"])
         term = learner.enrolments[0].section.term
-        extra = make_section(term, meetings=((5, "09:00", "12:00"),))
+        extra = make_section(term, make_specialised_course(), meetings=((5, "09:00", "12:00"),))
         register(db.session, learner, extra, notify=False)
         db.session.commit()
         new_uid = f"meeting-{extra.meetings[0].id}@guichet-francisation"

@@ -13,7 +13,7 @@ from app.models import Enrolment, EnrolmentStatus, Job, Message
 from app.models.base import utcnow
 from app.services import enrolment as service
 from app.services.enrolment import RegistrationRefused
-from tests.factories import make_course, make_learner, make_section, make_term
+from tests.factories import make_course, make_learner, make_section, make_term, make_specialised_course
 
 TODAY = dt.date.today()
 
@@ -67,7 +67,7 @@ def test_time_conflict_is_refused(ctx):
     assert error.code == "time_conflict" and first.code in english and first.code in french
     assert french.startswith("Cette section chevauche la section")
     # a section on another evening is fine
-    other_day = make_section(term, meetings=((4, "18:00", "21:00"),))
+    other_day = make_section(term, make_specialised_course(), meetings=((4, "18:00", "21:00"),))
     assert service.register(db.session, learner, other_day).enrolled
 
 
@@ -177,8 +177,8 @@ def test_plan_registration_is_all_or_nothing(app):
     with app.test_request_context():
         term = make_term()
         free_a = make_section(term, meetings=((1, "09:00", "12:00"),))
-        free_b = make_section(term, meetings=((3, "09:00", "12:00"),))
-        full = make_section(term, capacity=1, meetings=((5, "09:00", "12:00"),))
+        free_b = make_section(term, make_specialised_course(), meetings=((3, "09:00", "12:00"),))
+        full = make_section(term, make_specialised_course(), capacity=1, meetings=((5, "09:00", "12:00"),))
         service.register(db.session, make_learner(), full)
         learner = make_learner()
         db.session.commit()

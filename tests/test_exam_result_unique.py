@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import Enrolment, EnrolmentStatus, ExamResult, Skill
 from app.services import records
-from app.services.access import ADMIN
 from tests.conftest import Auth
 from tests.factories import make_learner, make_section, make_term
 from tests.test_backoffice import _admin_name, backoffice_views, view_url

@@ -18,7 +18,7 @@ from app.services.access import AGENT
 from app.services.enrolment import RegistrationRefused
 from app.views.learner.enrolments import offer_deadline
 from tests.conftest import DEMO_PASSWORD, build_app
-from tests.factories import World, make_course, make_section, make_term, tag
+from tests.factories import World, make_course, make_section, make_term, tag, make_specialised_course
 from tests.conftest import login as conftest_login
 
 TODAY = dt.date.today()
@@ -419,7 +419,7 @@ def test_posts_without_the_csrf_token_are_refused(csrf_app):
         account = w.account()
         term = make_term()
         enrolled = make_section(term, capacity=5)
-        other = make_section(term, capacity=5, meetings=((4, "09:00", "12:00"),))
+        other = make_section(term, make_specialised_course(), capacity=5, meetings=((4, "09:00", "12:00"),))
         service.register(db.session, w.learner(account), enrolled)
         enrolled_id, other_id = enrolled.id, other.id
     seat = enrolment_id(app, account["learner_id"], enrolled_id)

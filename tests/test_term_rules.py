@@ -3,7 +3,6 @@ one general course per level. Refused with a message in both languages, and show
 before any click, for every section of the page in a constant number of statements."""
 from __future__ import annotations
 
-import datetime as dt
 
 import pytest
 from flask_babel import force_locale

@@ -21,7 +21,7 @@ from app.services.plans import TimetableRefused
 from app.services.timetable import Impossibility, Preference
 from app.views.learner.catalogue import clock
 from tests.conftest import DEMO_PASSWORD, build_app
-from tests.factories import World, make_course, make_section, make_term
+from tests.factories import World, make_course, make_section, make_term, make_specialised_course
 from tests.conftest import login as conftest_login
 
 BUILDER = "/my/timetable/"
@@ -401,7 +401,7 @@ def test_a_plan_with_a_full_section_registers_nothing_and_says_why_for_each_sect
         learner = w.learner(account)
         term = make_term()
         roomy = make_section(term, capacity=5, meetings=((1, "09:00", "12:00"),))
-        full = make_section(term, capacity=1, meetings=((2, "09:00", "12:00"),))
+        full = make_section(term, make_specialised_course(), capacity=1, meetings=((2, "09:00", "12:00"),))
         spare = make_section(term, full.course, capacity=5, meetings=((4, "09:00", "12:00"),))
         assert register(db.session, w.learner(other), full, notify=False).enrolled
         first = make_plan(learner, term, "Premier choix", [roomy, full])
@@ -435,7 +435,7 @@ def test_a_plan_whose_sections_all_have_room_is_registered_whole(app):
         account = w.account()
         term = make_term()
         one = make_section(term, capacity=3, meetings=((1, "18:00", "21:00"),))
-        two = make_section(term, capacity=3, meetings=((3, "18:00", "21:00"),))
+        two = make_section(term, make_specialised_course(), capacity=3, meetings=((3, "18:00", "21:00"),))
         plan_id = make_plan(w.learner(account), term, "Soirées", [one, two])
         ids = (one.id, two.id)
         codes = [s.code for s in sorted((one, two), key=lambda s: s.course.code)]

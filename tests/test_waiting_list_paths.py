@@ -17,7 +17,6 @@ from app.extensions import db
 from app.models import Enrolment, EnrolmentStatus, Section, SectionStatus
 from app.models.base import utcnow
 from app.services import enrolment as service
-from app.services.access import ADMIN
 from app.services.waiting_list import waiting_list_violations
 from tests.conftest import Auth
 from tests.factories import make_learner, make_section, make_term
