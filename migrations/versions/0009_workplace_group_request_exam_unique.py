@@ -1,7 +1,7 @@
 """workplace group tied to its request; one exam result per learner, group, skill and day
 
-Revision ID: 0008_group_request_exam_unique
-Revises: 0007_report_exports
+Revision ID: 0009_group_request_exam_unique
+Revises: 0008_report_indexes
 Create Date: 2026-12-02 15:10:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0008_group_request_exam_unique'
-down_revision = '0007_report_exports'
+revision = '0009_group_request_exam_unique'
+down_revision = '0008_report_indexes'
 branch_labels = None
 depends_on = None
 
