@@ -1,7 +1,7 @@
 """workplace group tied to its request; one exam result per learner, group, skill and day
 
-Revision ID: 0009_group_request_exam_unique
-Revises: 0008_report_indexes
+Revision ID: 0010_group_request_exam_unique
+Revises: 0009_security_hardening
 Create Date: 2026-12-02 15:10:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_group_request_exam_unique'
-down_revision = '0008_report_indexes'
+revision = '0010_group_request_exam_unique'
+down_revision = '0009_security_hardening'
 branch_labels = None
 depends_on = None
 
