@@ -141,12 +141,19 @@ class Eligibility:
         return [problem.message for problem in self.problems]
 
 
-def eligibility_of(learner: Learner | None, sections, today: dt.date) -> dict[int, Eligibility]:
+def commitments_of(learner: Learner | None, sections) -> list[Enrolment]:
+    """The learner's active registrations in the terms of ``sections`` (one query for the page)."""
+    if learner is None:
+        return []
+    return term_commitments(db.session, learner, {section.term_id for section in sections})
+
+
+def eligibility_of(learner: Learner | None, sections, today: dt.date,
+                   commitments: list[Enrolment]) -> dict[int, Eligibility]:
     """Each section's verdict for the learner before any click: the registration rules, the general
-    courses of the term and the overlaps with their seats (one query for the whole page)."""
+    courses of the term and the overlaps with their seats."""
     if learner is None:
         return {}
-    commitments = term_commitments(db.session, learner, {section.term_id for section in sections})
     verdicts = {}
     for section in sections:
         problems = eligibility_problems(learner, section, today)
@@ -160,13 +167,10 @@ def eligibility_of(learner: Learner | None, sections, today: dt.date) -> dict[in
     return verdicts
 
 
-def active_enrolments(learner: Learner | None, section_ids: list[int]) -> dict[int, Enrolment]:
+def active_enrolments(commitments: list[Enrolment], section_ids: list[int]) -> dict[int, Enrolment]:
     """The learner's registrations (seat, offer or waiting list) in these sections, by section."""
-    if learner is None or not section_ids:
-        return {}
-    rows = db.session.scalars(select(Enrolment).where(
-        Enrolment.learner_id == learner.id, Enrolment.section_id.in_(section_ids), Enrolment.status.in_(ACTIVE)))
-    return {row.section_id: row for row in rows}
+    wanted = set(section_ids)
+    return {row.section_id: row for row in commitments if row.section_id in wanted and row.status in ACTIVE}
 
 
 TEMPLATE_HELPERS = dict(clock=clock, meeting_text=meeting_text, weekday_name=weekday_name, long_date=long_date,
@@ -192,11 +196,12 @@ class CatalogueView(BaseView):
             page_number = 1
         results = search_sections(db.session, form.filters(today, learner.enterprise_id if learner else None),
                                   page=page_number, per_page=PER_PAGE)
+        commitments = commitments_of(learner, results.items)
         return self.render_template(
             "learner/catalogue.html", title=_l("Course catalogue"), form=form, results=results,
             page_url=self.page_url, learner=learner,
-            eligibility=eligibility_of(learner, results.items, today),
-            enrolments=active_enrolments(learner, [s.id for s in results.items]),
+            eligibility=eligibility_of(learner, results.items, today, commitments),
+            enrolments=active_enrolments(commitments, [s.id for s in results.items]),
             **TEMPLATE_HELPERS)
 
     @staticmethod
@@ -212,10 +217,11 @@ class CatalogueView(BaseView):
         section = section_detail(db.session, section_id, learner.enterprise_id if learner else None)
         if section is None:
             abort(404)
+        commitments = commitments_of(learner, [section])
         return self.render_template(
             "learner/section.html", title=section.course.title, section=section, learner=learner, today=today,
-            eligibility=eligibility_of(learner, [section], today).get(section.id),
-            enrolment=active_enrolments(learner, [section.id]).get(section.id),
+            eligibility=eligibility_of(learner, [section], today, commitments).get(section.id),
+            enrolment=active_enrolments(commitments, [section.id]).get(section.id),
             **TEMPLATE_HELPERS)
 
 
