@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 FLASK := $(VENV)/bin/flask --app run
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench translations setup db demo worker lint clean
+.PHONY: run test bench screenshots translations setup db demo worker lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -36,6 +36,10 @@ test: setup
 bench: setup
 	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk
 	$(PY) -m bench
+
+screenshots: setup
+	@command -v chromium >/dev/null || { echo "Chromium is missing: apt-get install -y chromium"; exit 1; }
+	$(PY) -m tests.browser.screenshots
 
 translations: $(STAMP)
 	$(FLASK) translations

@@ -10,7 +10,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from flask_babel import lazy_gettext
+from flask_babel import force_locale, lazy_gettext
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
@@ -355,3 +355,42 @@ def test_the_verification_page_is_rate_limited_when_limits_are_on(tmp_path):
     assert answers[:30] == [404] * 30 and answers[30:] == [429, 429]
     with limited.app_context():
         db.engine.dispose()
+
+
+# --- the same documents as web pages (accessible: the PDFs are not tagged) -----------------------
+
+def test_the_attestation_and_the_statement_are_also_web_pages_with_the_same_facts(app, world):
+    client = app.test_client()
+    login(client, world["one"]["username"])
+    documents_page = client.get("/my/documents/")
+    assert 'href="/my/documents/attestation"' in documents_page.get_data(as_text=True)
+    assert f'href="/my/documents/statement/{LAST_YEAR}"' in documents_page.get_data(as_text=True)
+
+    attestation = client.get("/my/documents/attestation")
+    assert attestation.status_code == 200 and attestation.headers["Cache-Control"] == "no-store"
+    page = page_text(attestation)
+    assert world["one"]["name"] in page and world["one"]["course"] in page
+    assert f"{said(app, 'fr', 'Total hours attended')} 5,5" in page
+    with app.test_request_context(), force_locale("fr"):
+        oral, written = str(Skill.ORAL_COMPREHENSION.label), str(Skill.WRITTEN_PRODUCTION.label)
+    assert said(app, "fr", "%(skill)s: level %(level)s", skill=oral, level=6) in page
+    assert said(app, "fr", "%(skill)s: level %(level)s", skill=written, level=4) in page
+
+    statement = page_text(client.get(f"/my/documents/statement/{LAST_YEAR}"))
+    assert all(reference in statement for reference in world["one"]["references"][:2])
+    assert world["one"]["references"][2] not in statement  # paid this year, not last year
+    assert "1 255,00 $" in statement
+    with client.session_transaction() as session:
+        session["locale"] = "en"
+    assert "$1,255.00" in page_text(client.get(f"/my/documents/statement/{LAST_YEAR}"))
+
+
+def test_the_web_documents_are_only_the_learners_own_and_only_when_there_is_something(app, world):
+    empty, one = app.test_client(), app.test_client()
+    login(empty, world["empty"]["username"])
+    login(one, world["one"]["username"])
+    assert empty.get("/my/documents/attestation").status_code == 404
+    assert empty.get(f"/my/documents/statement/{LAST_YEAR}").status_code == 404
+    assert one.get("/my/documents/statement/1999").status_code == 404
+    visitor = app.test_client().get("/my/documents/attestation")
+    assert visitor.status_code == 302 and "/login" in visitor.headers["Location"]

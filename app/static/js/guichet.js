@@ -65,7 +65,47 @@
         });
     }
 
+    // select2 lists: the inline search field gets the name of the field's label, and the
+    // "clear all" cross leaves the <ul> of choices (a list holds only list items).
+    function mendSelect2() {
+        document.querySelectorAll(".select2-container").forEach(function (container) {
+            var select = container.previousElementSibling;
+            var label = select && select.id ? document.querySelector("label[for='" + select.id + "']") : null;
+            container.querySelectorAll(".select2-search__field:not([aria-label])").forEach(function (field) {
+                field.setAttribute("aria-label", label ? label.textContent.trim() : (words.gfSearching || ""));
+            });
+            container.querySelectorAll("ul.select2-selection__rendered > :not(li)").forEach(function (stray) {
+                stray.parentNode.parentNode.insertBefore(stray, stray.parentNode);
+            });
+        });
+    }
+
+    // Tables wider than a phone scroll sideways inside their own box, which the keyboard can reach
+    // (a named region, one tab stop) only when it does scroll.
+    function scrollableTables() {
+        document.querySelectorAll("main table").forEach(function (table) {
+            var box = table.parentElement;
+            if (!box.classList.contains("table-responsive") && !box.classList.contains("gf-tt-scroll")) {
+                box = document.createElement("div");
+                box.className = "table-responsive";
+                table.parentNode.insertBefore(box, table);
+                box.appendChild(table);
+            }
+            var caption = table.querySelector("caption");
+            if (box.scrollWidth > box.clientWidth + 1 && !box.hasAttribute("tabindex")) {
+                box.setAttribute("tabindex", "0");
+                box.setAttribute("role", "region");
+                box.setAttribute("aria-label", caption ? caption.textContent.trim() : (words.gfTable || "table"));
+            }
+        });
+    }
+
     document.addEventListener("DOMContentLoaded", function () {
+        scrollableTables();
+        if (document.querySelector("select")) {
+            mendSelect2();
+            new MutationObserver(mendSelect2).observe(document.body, {childList: true, subtree: true});
+        }
         var form = document.getElementById("filter_form");
         if (!form) {
             return;

@@ -8,6 +8,7 @@ logged-in learner, so another learner's documents cannot be asked for. Everythin
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from flask import abort, make_response, request
 from flask_appbuilder import BaseView, expose
@@ -83,6 +84,34 @@ class MyDocumentsView(BaseView):
             abort(404)
         db.session.commit()
         return download(issued.content, "application/pdf", FILENAMES["statement"][language].format(year=year))
+
+    @expose("/attestation")
+    @learner_required
+    def attestation_page(self, learner):
+        """The attestation's facts as an accessible web page, beside the PDF download."""
+        courses = documents.completed_courses(db.session, learner)
+        levels = documents.levels_reached(db.session, learner)
+        if not courses and not levels:
+            abort(404)
+        language = current_language()
+        return private(make_response(self.render_template(
+            "learner/documents_attestation.html", title=_("Attestation of training"), learner=learner,
+            courses=courses, levels=levels, language=language,
+            hours=documents.hours_text(sum((c.hours_present for c in courses), Decimal("0")), language),
+            hours_text=documents.hours_text)))
+
+    @expose("/statement/<int:year>")
+    @learner_required
+    def statement_page(self, year: int, learner):
+        """The yearly statement's facts as an accessible web page, beside the PDF download."""
+        payments = documents.payments_in(db.session, learner, year)
+        if not payments:
+            abort(404)
+        language = current_language()
+        return private(make_response(self.render_template(
+            "learner/documents_statement.html", title=_("Yearly statement of amounts paid"), learner=learner,
+            year=year, payments=payments, language=language, money=documents.money,
+            total=documents.money(sum((p.amount for p in payments), Decimal("0.00")), language))))
 
     @expose("/my-data.zip")
     @learner_required
