@@ -266,7 +266,10 @@ def test_a_learner_downloads_only_their_own_documents(app, world):
     main = body[body.index("<main"):body.index("</main>")]
     links = set(re.findall(r'href="(/my/documents/[^"]*)"', main))
     assert links == {"/my/documents/attestation.pdf", "/my/documents/my-data.zip",
-                     f"/my/documents/statement/{LAST_YEAR}.pdf", f"/my/documents/statement/{TODAY.year}.pdf"}
+                     f"/my/documents/statement/{LAST_YEAR}.pdf", f"/my/documents/statement/{TODAY.year}.pdf",
+                     # each PDF has its equivalent web page beside it
+                     "/my/documents/attestation", f"/my/documents/statement/{LAST_YEAR}",
+                     f"/my/documents/statement/{TODAY.year}"}
 
     pdf = client.get("/my/documents/attestation.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
