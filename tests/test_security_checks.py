@@ -323,7 +323,8 @@ REACHED = {200, REDIRECT}  # the page, or the page's own redirect (e.g. nothing 
 OWNED_IDS = {"enrolment_id", "plan_id", "document_id", "enterprise_id", "request_id"}
 # Learner pages that answer 404 when the learner has nothing to issue (no completed course, no
 # payment that year) or the invitation token is unknown.
-NOTHING_TO_ISSUE = {"MyDocumentsView.attestation", "MyDocumentsView.statement", "MyEmployerView.join"}
+NOTHING_TO_ISSUE = {"MyDocumentsView.attestation", "MyDocumentsView.statement", "MyDocumentsView.attestation_page",
+                    "MyDocumentsView.statement_page", "MyEmployerView.join"}
 
 
 def outcome(response):

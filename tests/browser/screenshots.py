@@ -63,13 +63,16 @@ def session_cookie(app, role: str) -> str:
 
 
 def generate(page) -> None:
-    """Tick the first two courses offered and generate the timetables."""
-    boxes = page.locator(".gf-tt-course input[type=checkbox]")
-    for index in range(min(2, boxes.count())):
-        boxes.nth(index).check()
-    if boxes.count():
+    """Generate the timetables of one course offered (the first that gives some) and show them."""
+    start = page.url
+    for index in range(page.locator(".gf-tt-course input[type=checkbox]").count()):
+        if index:
+            page.goto(start)
+        page.locator(".gf-tt-course input[type=checkbox]").nth(index).check()
         with page.expect_navigation():
             page.click("button[name=generate]")
+        if page.locator(".gf-tt-schedule").count():
+            return
 
 
 def main() -> int:
