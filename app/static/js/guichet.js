@@ -71,8 +71,10 @@
         document.querySelectorAll(".select2-container").forEach(function (container) {
             var select = container.previousElementSibling;
             var label = select && select.id ? document.querySelector("label[for='" + select.id + "']") : null;
-            container.querySelectorAll(".select2-search__field:not([aria-label])").forEach(function (field) {
-                field.setAttribute("aria-label", label ? label.textContent.trim() : (words.gfSearching || ""));
+            var name = label ? label.textContent.trim() : (words.gfSearching || "");
+            container.querySelectorAll(".select2-search__field:not([aria-label]), " +
+                    ".select2-selection__rendered[role=textbox]:not([aria-label])").forEach(function (field) {
+                field.setAttribute("aria-label", name);
             });
             container.querySelectorAll("ul.select2-selection__rendered > :not(li)").forEach(function (stray) {
                 stray.parentNode.parentNode.insertBefore(stray, stray.parentNode);
