@@ -30,8 +30,11 @@ run: demo
 	$(FLASK) demo-accounts
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
+# Two pytest-xdist workers (one per core here); each builds its own databases and Redis db.
+TEST_WORKERS ?= 2
+
 test: setup
-	$(PY) -m pytest -rs
+	$(PY) -m pytest -rs -n $(TEST_WORKERS) --dist loadfile
 
 bench: setup
 	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk

@@ -17,13 +17,27 @@ from app.extensions import db
 from config import TestConfig
 
 PG_SERVER = os.environ.get("TEST_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _per_worker(redis_url: str) -> str:
+    """Under pytest-xdist each worker gets its own Redis database (15, 14, …): tests flush theirs."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return redis_url
+    base, _, number = redis_url.rpartition("/")
+    return f"{base}/{int(number) - int(worker[2:])}"
+
+
+REDIS_URL = _per_worker(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DEMO_PASSWORD = TestConfig.DEMO_PASSWORD
 
 
 def pytest_sessionstart(session):
-    """Compile the message catalogues (the .mo files are build products, not in git)."""
+    """Compile the message catalogues (the .mo files are build products, not in git); once, in the
+    main process, before any pytest-xdist worker starts."""
+    if hasattr(session.config, "workerinput"):
+        return
     import subprocess
     import sys
     from pathlib import Path
