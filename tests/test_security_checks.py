@@ -408,7 +408,11 @@ def test_each_role_gets_what_the_route_policy_says(demo_app, visit):
             expected = expected_outcomes(demo_app, rule, who, filled)
             if expected is None:
                 continue
-            got = outcome(client.get(url))
+            response = client.get(url)
+            got = outcome(response)
+            # a streamed answer (CSV, XLSX) keeps its request context, and a database connection,
+            # until it is closed: as a WSGI server does, close every answer once read
+            response.close()
             visited += 1
             if got not in expected:
                 mismatches.append(f"{who:14} GET {url} [{rule.endpoint}: {policy}] -> {got}, "
