@@ -36,6 +36,7 @@ def configure_app(app: Flask, config) -> None:
 
     app.config.from_object(config if config is not None else config_from_env())
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    configure_crafted_input(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         # embedded mode: a random key of this installation, kept in instance/ (never the public default)
@@ -50,6 +51,13 @@ def configure_app(app: Flask, config) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # FAB warns, for every view at every start, that time-of-day columns have no search filter.
     logging.getLogger("flask_appbuilder.models.filters").setLevel(logging.ERROR)
+
+
+def configure_crafted_input(app: Flask) -> None:
+    """Bounded ``int`` converters (before any route is added) and the guard against crafted input."""
+    from . import crafted_input
+
+    crafted_input.init_app(app)
 
 
 def configure_database(app: Flask) -> None:
@@ -90,13 +98,16 @@ def configure_i18n(app: Flask) -> None:
 
 
 def configure_views(app: Flask) -> None:
-    from .views import errors, register_views
+    from . import crafted_input
+    from .views import api_errors, errors, register_views
 
     from .services.public_links import public_url
 
     register_views(app.appbuilder)
     errors.init_app(app)
     app.jinja_env.globals["public_url"] = public_url
+    crafted_input.install_error_handlers(app)
+    api_errors.init_app(app)
 
 
 def configure_jobs(app: Flask) -> None:

@@ -126,7 +126,10 @@ def payment_years(session: Session, learner: Learner) -> list[int]:
 
 
 def payments_in(session: Session, learner: Learner, year: int) -> list[Payment]:
-    """The learner's payments dated in calendar ``year``, in date order."""
+    """The learner's payments dated in calendar ``year``, in date order (none in a year the
+    calendar cannot hold)."""
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        return []
     return list(session.scalars(
         select(Payment).where(Payment.learner_id == learner.id,
                               Payment.paid_on >= dt.date(year, 1, 1), Payment.paid_on <= dt.date(year, 12, 31))

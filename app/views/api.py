@@ -13,6 +13,8 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from ..extensions import db
 from ..models import CourseFormat, Delivery, Section
 from ..services.catalogue import MAX_PER_PAGE, CatalogueFilters, TimeOfDay, search_sections
+from ..crafted_input import INT32_MAX
+from .api_errors import MAX_PAGE_NUMBER, validation_message
 
 
 class CatalogueQuerySchema(Schema):
@@ -24,13 +26,13 @@ class CatalogueQuerySchema(Schema):
     q = fields.String(validate=validate.Length(max=100))
     level = fields.Integer(validate=validate.Range(min=1, max=12))
     format = fields.Enum(CourseFormat, by_value=True)
-    term = fields.Integer()
+    term = fields.Integer(validate=validate.Range(min=1, max=INT32_MAX))
     weekday = fields.Integer(validate=validate.Range(min=1, max=7))
     time_of_day = fields.Enum(TimeOfDay, by_value=True)
-    region = fields.Integer()
-    site = fields.Integer()
-    field = fields.Integer()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    region = fields.Integer(validate=validate.Range(min=1, max=INT32_MAX))
+    site = fields.Integer(validate=validate.Range(min=1, max=INT32_MAX))
+    field = fields.Integer(validate=validate.Range(min=1, max=INT32_MAX))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE_NUMBER))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
@@ -196,6 +198,8 @@ class CatalogueApi(BaseApi):
             description: a term id (default, every term not yet ended)
             schema:
               type: integer
+              minimum: 1
+              maximum: 2147483647
           - in: query
             name: weekday
             description: ISO weekday (Monday = 1) of at least one meeting
@@ -216,21 +220,28 @@ class CatalogueApi(BaseApi):
             description: a region id (sections at a site of that region)
             schema:
               type: integer
+              minimum: 1
+              maximum: 2147483647
           - in: query
             name: site
             description: a site id
             schema:
               type: integer
+              minimum: 1
+              maximum: 2147483647
           - in: query
             name: field
             description: a field id (specialised courses)
             schema:
               type: integer
+              minimum: 1
+              maximum: 2147483647
           - in: query
             name: page
             schema:
               type: integer
               minimum: 1
+              maximum: 100000
               default: 1
           - in: query
             name: per_page
@@ -254,7 +265,7 @@ class CatalogueApi(BaseApi):
         try:
             args = CatalogueQuerySchema().load(request.args)
         except ValidationError as error:
-            return self.response(400, message=error.messages)
+            return self.response_400(message=validation_message(error.messages))
         filters = CatalogueFilters(
             text=args.get("q"), level=args.get("level"), format=args.get("format"), term_id=args.get("term"),
             weekday=args.get("weekday"), time_of_day=args.get("time_of_day"), region_id=args.get("region"),

@@ -23,6 +23,7 @@ from ..models import Enrolment, Learner
 from ..models.catalogue import WEEKDAY_LABELS
 from ..services import enrolment as service
 from ..services.enrolment import RegistrationRefused
+from .api_errors import MAX_PAGE_NUMBER, validation_message
 from .learner.enrolments import DROP_REASONS, find_own_enrolment, learner_enrolments
 
 MAX_PAGE_SIZE = 100
@@ -128,7 +129,7 @@ def enrolment_data(enrolment: Enrolment) -> dict:
 def learner_token_required(f):
     """A valid JWT access token of an active account with a learner file; passes ``learner=``.
 
-    No or a bad token: flask-jwt-extended's 401 (422 for a malformed one). A token of an
+    No, a malformed or an expired token: 401 (app/views/api_errors.py). A token of an
     account without a learner file (staff): 403.
     """
 
@@ -175,6 +176,7 @@ class MyEnrolmentsApi(BaseApi):
             schema:
               type: integer
               minimum: 1
+              maximum: 100000
               default: 1
           - in: query
             name: page_size
@@ -199,7 +201,7 @@ class MyEnrolmentsApi(BaseApi):
         """
         page = request.args.get("page", 1, type=int)
         page_size = request.args.get("page_size", 25, type=int)
-        if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
+        if not 1 <= page <= MAX_PAGE_NUMBER or not 1 <= page_size <= MAX_PAGE_SIZE:
             return self.response_400(message=_("page must be 1 or more and page_size between 1 and %(max)s.",
                                                max=MAX_PAGE_SIZE))
         rows, total = learner_enrolments(learner, page, page_size)
@@ -247,7 +249,7 @@ class MyEnrolmentsApi(BaseApi):
         try:
             payload = REGISTRATION_REQUEST_SCHEMA.load(request.get_json(silent=True) or {})
         except ValidationError as error:
-            return self.response_400(message=error.messages)
+            return self.response_400(message=validation_message(error.messages))
         section = service.section_for_registration(db.session, payload["section_id"])
         if section is None:
             return self.response_404()
@@ -311,7 +313,7 @@ class MyEnrolmentsApi(BaseApi):
         try:
             payload = MyDropRequestSchema().load(request.get_json(silent=True) or {})
         except ValidationError as error:
-            return self.response_400(message=error.messages)
+            return self.response_400(message=validation_message(error.messages))
         try:
             service.drop(db.session, enrolment, reason=payload["reason"], actor_id=token_user.id)
             db.session.commit()

@@ -17,8 +17,19 @@ from ..extensions import db
 from ..models.reference import stage_of
 from ..services import learner_file as service
 from .api_enrolments import learner_token_required
+from .api_errors import MAX_PAGE_NUMBER
 
-MONEY = {"as_string": True, "places": 2, "metadata": {"description": "amount in Canadian dollars, e.g. \"230.00\""}}
+# Amounts and hours are exact decimals: sent as strings with two places, and the OpenAPI spec
+# says so (apispec would otherwise call a Decimal field a number).
+DECIMAL_STRING = {"type": "string", "format": "decimal", "pattern": r"^-?\d+\.\d{2}$"}
+
+
+def decimal_string(description: str | None = None) -> fields.Decimal:
+    metadata = {**DECIMAL_STRING, **({"description": description} if description else {})}
+    return fields.Decimal(as_string=True, places=2, metadata=metadata)
+
+
+MONEY_DESCRIPTION = "amount in Canadian dollars, a decimal string, e.g. \"230.00\""
 
 
 # --- schemas ------------------------------------------------------------------------------------
@@ -39,10 +50,9 @@ class MyTrainingLineSchema(Schema):
     starts_on = fields.Date()
     ends_on = fields.Date()
     ended_at = fields.DateTime(allow_none=True)
-    hours_planned = fields.Decimal(as_string=True, places=2, metadata={"description": "meetings over the weeks"})
-    hours_scheduled = fields.Decimal(as_string=True, places=2,
-                                     metadata={"description": "of the days recorded so far (planned before)"})
-    hours_attended = fields.Decimal(as_string=True, places=2)
+    hours_planned = decimal_string("meetings over the weeks, a decimal string")
+    hours_scheduled = decimal_string("of the days recorded so far (planned before), a decimal string")
+    hours_attended = decimal_string("a decimal string")
     hours_from_attendance = fields.Boolean(metadata={"description": "false: no attendance yet, planned hours"})
     dropout_reason = fields.String(allow_none=True)
 
@@ -91,14 +101,14 @@ class MyResultsSchema(Schema):
 
 class MyYearTotalSchema(Schema):
     year = fields.Integer()
-    paid = fields.Decimal(**MONEY)
-    awaiting = fields.Decimal(**MONEY)
+    paid = decimal_string(MONEY_DESCRIPTION)
+    awaiting = decimal_string(MONEY_DESCRIPTION)
 
 
 class MyPaymentSchema(Schema):
     reference = fields.String()
     paid_on = fields.Date()
-    amount = fields.Decimal(**MONEY)
+    amount = decimal_string(MONEY_DESCRIPTION)
 
 
 class MyAllowanceSchema(Schema):
@@ -107,7 +117,7 @@ class MyAllowanceSchema(Schema):
     period_end = fields.Date()
     kind = fields.String()
     kind_label = fields.String()
-    amount = fields.Decimal(**MONEY)
+    amount = decimal_string(MONEY_DESCRIPTION)
     status = fields.String()
     status_label = fields.String()
     adjustment = fields.Boolean()
@@ -254,7 +264,7 @@ class MyFileApi(BaseApi):
     def _page_arguments(self):
         page = request.args.get("page", 1, type=int)
         page_size = request.args.get("page_size", service.DEFAULT_PER_PAGE, type=int)
-        if page < 1 or not 1 <= page_size <= service.MAX_PER_PAGE:
+        if not 1 <= page <= MAX_PAGE_NUMBER or not 1 <= page_size <= service.MAX_PER_PAGE:
             return None
         return page, page_size
 
@@ -278,6 +288,7 @@ class MyFileApi(BaseApi):
             schema:
               type: integer
               minimum: 1
+              maximum: 100000
               default: 1
           - in: query
             name: page_size
@@ -349,6 +360,7 @@ class MyFileApi(BaseApi):
             schema:
               type: integer
               minimum: 1
+              maximum: 100000
               default: 1
           - in: query
             name: page_size
@@ -361,12 +373,15 @@ class MyFileApi(BaseApi):
             name: year
             schema:
               type: integer
+              minimum: 1
+              maximum: 9999
             description: only the allowances and payments of this calendar year
           - in: query
             name: payments_page
             schema:
               type: integer
               minimum: 1
+              maximum: 100000
               default: 1
           responses:
             200:
@@ -384,9 +399,12 @@ class MyFileApi(BaseApi):
         """
         arguments = self._page_arguments()
         payments_page = request.args.get("payments_page", 1, type=int)
-        if arguments is None or payments_page < 1:
+        year = request.args.get("year", type=int)
+        if arguments is None or not 1 <= payments_page <= MAX_PAGE_NUMBER:
             return self._bad_page()
-        record = service.financial_record(db.session, learner, year=request.args.get("year", type=int),
+        if year is not None and not 1 <= year <= 9999:
+            return self.response_400(message=_("year must be between 1 and 9999."))
+        record = service.financial_record(db.session, learner, year=year,
                                           page=arguments[0], per_page=arguments[1], payments_page=payments_page)
         return personal(self.response(200, **MyFinancialRecordSchema().dump(financial_data(record))))
 

@@ -44,6 +44,15 @@ def foreign_host(error: SecurityError):
     return page, 400, {"Content-Type": "text/html; charset=utf-8"}
 
 
+def error_response(status: int, message: str | None = None):
+    """The error in the form the client reads: JSON ``{"message": "..."}`` on the API (the shape
+    of its OpenAPI spec), the translated page elsewhere."""
+    if _is_api():
+        title, _text = MESSAGES.get(status, MESSAGES[500])
+        return jsonify(message=str(message or title)), status
+    return render_error(status)
+
+
 def init_app(app: Flask) -> None:
     def handle_http(error: HTTPException):
         if _is_api():

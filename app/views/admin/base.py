@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased, joinedload
 from wtforms import BooleanField, DateTimeLocalField, SelectField, TimeField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Optional
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from ...extensions import db
 from ...models import (
@@ -219,7 +219,8 @@ class LabelledEnumField(SelectField):
         if self.data is None and self.allow_blank:
             return
         if not isinstance(self.data, self.enum_class):
-            raise ValueError(self.gettext("Not a valid choice."))
+            # a ValidationError (not a bare ValueError, which WTForms 3 lets through as a 500)
+            raise ValidationError(self.gettext("Not a valid choice."))
 
 
 class LocalDateTimeField(DateTimeLocalField):
