@@ -205,11 +205,21 @@ def check_fab_action(view) -> None:
         abort(404)
 
 
+def may_run(view) -> bool:
+    """Whether FAB's permission check lets the current user run the endpoint (those it refuses
+    get FAB's usual answer: the login page, a redirect, 403)."""
+    from flask import current_app
+
+    function = current_app.view_functions[request.endpoint]
+    permission = "can_" + getattr(function, "_permission_name", request.endpoint.rsplit(".", 1)[-1])
+    return current_app.appbuilder.sm.has_access(permission, view.class_permission_name)
+
+
 def check_fab_chart(view) -> None:
     """FAB's charts index their definitions with ``int(group_by)`` from the URL."""
     definitions = getattr(view, "definitions", None)
     group_by = (request.view_args or {}).get("group_by")
-    if definitions is None or group_by in (None, ""):
+    if definitions is None or group_by in (None, "") or not may_run(view):
         return
     if not NATURAL.fullmatch(str(group_by)) or int(group_by) >= len(definitions):
         abort(404)
@@ -220,11 +230,7 @@ def check_fab_download(view) -> None:
     stored file is a 404 for whoever may download (the others are refused by FAB as usual)."""
     from flask import current_app
 
-    if not request.endpoint.endswith(".download"):
-        return
-    function = current_app.view_functions[request.endpoint]
-    permission = "can_" + getattr(function, "_permission_name", "download")
-    if not current_app.appbuilder.sm.has_access(permission, view.class_permission_name):
+    if not request.endpoint.endswith(".download") or not may_run(view):
         return
     filename = (request.view_args or {}).get("filename", "")
     folder = current_app.config.get("UPLOAD_FOLDER")

@@ -279,4 +279,4 @@ def test_the_fuzz_plan_covers_every_route_and_every_int_argument(app):
             assert any(re.search(rf"/({'|'.join(map(str, BIG))})(/|\.|$)", url) for url in sent), rule.rule
     lists = [url + str(query) for rule, _m, _w, url, query, *_ in plan if rule.endpoint.endswith(".list")]
     assert all(re.search(r"page_|psize_|_oc_|_flt_", entry) for entry in lists)
-    assert len(plan) < 1100  # the budget of the suite (about a minute)
+    assert len(plan) < 1400  # the budget of the suite (about a minute)
