@@ -73,7 +73,12 @@ def fuzz(demo_app):
         assert Auth(clients[who]).login(username).status_code == 302, f"{who} could not log in"
     token = clients[ANONYMOUS].post("/api/v1/security/login", json={
         "username": learner_name, "password": DEMO_PASSWORD, "provider": "db"}).get_json()["access_token"]
-    return clients, {"Authorization": f"Bearer {token}"}, ids
+    yield clients, {"Authorization": f"Bearer {token}"}, ids
+    # Some answers keep a database connection checked out after the request (seen on PostgreSQL
+    # after the fuzz, origin not found yet): start the next tests with a fresh pool.
+    with demo_app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def reaching_roles(app, rule) -> list[str]:
@@ -258,6 +263,10 @@ def test_no_route_answers_5xx_to_crafted_input(demo_app, fuzz):
         except Exception as error:  # the test app propagates what would be a 500
             failures.append(f"{described} -> {type(error).__name__}: {str(error)[:160]}")
             continue
+        # read and close the body: a streamed answer (CSV exports) holds its database connection
+        # until its generator is closed
+        response.get_data()
+        response.close()
         if response.status_code >= 500:
             failures.append(f"{described} -> {response.status_code}")
     print(f"route fuzz: {len(plan)} requests")
