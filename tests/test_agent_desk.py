@@ -70,7 +70,8 @@ def agent(app, users):
 
 
 def new_application(app, status=S.SUBMITTED, *, language=Language.FR, region=None, fmt=CourseFormat.PART_TIME,
-                    submitted_days_ago: int | None = 2, complete_days_ago: int | None = None, **learner_fields) -> int:
+                    submitted_days_ago: int | None = 2, complete_days_ago: int | None = None,
+                    assigned_to: int | None = None, **learner_fields) -> int:
     """An application in a given state (set up directly: the states before the desk's action)."""
     with app.app_context():
         learner = make_learner(level=None, language=language, **learner_fields)
@@ -78,7 +79,7 @@ def new_application(app, status=S.SUBMITTED, *, language=Language.FR, region=Non
             learner=learner, format_wanted=fmt, region_id=region, status=status,
             submitted_at=at(submitted_days_ago) if submitted_days_ago is not None else None,
             complete_at=at(complete_days_ago) if complete_days_ago is not None else None,
-            consent_truthful=True, consent_privacy=True)
+            consent_truthful=True, consent_privacy=True, assigned_agent_id=assigned_to)
         db.session.add(application)
         db.session.commit()
         application_id = application.id
@@ -226,8 +227,10 @@ def test_the_file_shows_identity_eligibility_documents_and_timeline(app, agent, 
 @pytest.mark.parametrize("language", [Language.FR, Language.EN])
 def test_approve_moves_the_file_records_the_event_and_tells_the_learner_in_their_language(app, agent, users,
                                                                                           language):
-    application_id = new_application(app, S.COMPLETE, language=language, complete_days_ago=4)
-    response = agent.post(f"/agent/desk/{application_id}/approve", data={"approve-note": "Bienvenue !"})
+    application_id = new_application(app, S.COMPLETE, language=language, complete_days_ago=4,
+                                     assigned_to=users["agent_id"])
+    response = agent.post(f"/agent/desk/{application_id}/approve",
+                          data={"approve-note": "Bienvenue !", "approve-share": "y"})
     assert response.status_code == 302
     state = load(app, application_id)
     assert state["status"] == S.APPROVED
@@ -240,8 +243,8 @@ def test_approve_moves_the_file_records_the_event_and_tells_the_learner_in_their
     assert "is approved; the learner is told" in page and "Approve the application" not in page
 
 
-def test_a_refusal_needs_a_reason_and_nothing_changes_without_one(app, agent):
-    application_id = new_application(app, S.SUBMITTED)
+def test_a_refusal_needs_a_reason_and_nothing_changes_without_one(app, agent, users):
+    application_id = new_application(app, S.SUBMITTED, assigned_to=users["agent_id"])
     response = agent.post(f"/agent/desk/{application_id}/refuse", data={"refuse-reason": "   "})
     assert response.status_code == 200
     page = text(response)
@@ -283,8 +286,8 @@ def test_declaring_the_file_complete_starts_the_service_clock(app, agent):
     assert "0 / 50 working days — On track" in page and "Counted from the submission" not in page
 
 
-def test_a_move_the_rules_forbid_is_refused_with_its_reason(app, agent):
-    application_id = new_application(app, S.REFUSED)
+def test_a_move_the_rules_forbid_is_refused_with_its_reason(app, agent, users):
+    application_id = new_application(app, S.REFUSED, assigned_to=users["agent_id"])
     response = agent.post(f"/agent/desk/{application_id}/approve", data={"approve-note": "oops"})
     assert response.status_code == 200
     assert "An application cannot go from “Refused” to “Approved”." in text(response)

@@ -118,7 +118,9 @@ def test_sign_up_apply_decision_and_placement_reach_the_learner_in_their_languag
     assert "statut.pdf" in file_page and re.search(r'href="/staff/documents/\d+"', file_page)
     document = agent.get(re.search(r'href="(/staff/documents/\d+)"', file_page).group(1))
     assert document.status_code == 200 and document.data == PDF
-    assert agent.post(f"{application}/approve", data={"approve-note": "Welcome aboard!"}).status_code == 302
+    assert agent.post(f"{application}/assign").status_code == 302  # the agent who decides holds the file
+    assert agent.post(f"{application}/approve",
+                      data={"approve-note": "Welcome aboard!", "approve-share": "y"}).status_code == 302
     placement = {"placement-oral_comprehension": "6", "placement-oral_production": "5",
                  "placement-written_comprehension": "6", "placement-written_production": "4"}
     assert agent.post(f"{application}/placement", data=placement).status_code == 302

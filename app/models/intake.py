@@ -6,7 +6,7 @@ import datetime as dt
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import UTCDateTime, utcnow
@@ -83,12 +83,19 @@ class ApplicationEvent(Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), index=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     note: Mapped[str | None] = mapped_column(Text)
+    # An internal note is for staff only: the learner sees the status change, never its note.
+    internal: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     application: Mapped[Application] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship(User)
 
+    @property
+    def note_for_learner(self) -> str | None:
+        """The note as the learner may read it: None when it is internal."""
+        return None if self.internal else self.note
+
     def __str__(self) -> str:
-        return f"{self.from_status or '∅'} → {self.to_status}"
+        return f"{self.from_status.label if self.from_status else '∅'} → {self.to_status.label}"
 
 
 class DocumentType(LabelledEnum):

@@ -6,7 +6,11 @@ the 50-day service standard — or, while the file is not complete yet, from its
 file waiting for its documents is not forgotten at the bottom of the pile.
 
 Every status change goes through ``app.services.intake.transition`` (event recorded, learner told
-in their language). Placement: the agent records a level from 1 to 12 for each of the four skills;
+in their language). A note the agent writes with a change is internal (staff only) unless they send
+it to the learner; a refusal's reason and the documents asked for always reach the learner. Only the
+agent the file is assigned to, or an administrator, decides it (approve or refuse).
+
+Placement: the agent records a level from 1 to 12 for each of the four skills;
 the overall level is the **mean of the four, rounded down** — a learner is placed in the course
 that matches their skills taken together (one weak skill does not send a learner back to a course
 far below the others), and rounding down never places anyone above what every skill shows on
@@ -58,6 +62,12 @@ REFUSALS = {
     "level_out_of_range": _l("Each level is a whole number from 1 to 12."),
     "assessed_in_future": _l("The placement test cannot be dated in the future."),
     "not_in_queue": _l("Only an application waiting in the queue can be assigned."),
+    "assigned_to_another": _l("This application is assigned to %(agent)s: only they or an administrator can "
+                              "take it over."),
+    "decide_unassigned": _l("Only the agent assigned to this application can decide it. Assign it to yourself "
+                            "first."),
+    "decide_not_yours": _l("Only the agent assigned to this application (%(agent)s) or an administrator can "
+                           "decide it."),
 }
 
 PLACEMENT_TEMPLATE = {
@@ -181,10 +191,27 @@ def queue(session: Session, filters: QueueFilters, *, agent_id: int | None = Non
     return QueuePage(rows=rows, total=total, page=page, page_size=page_size)
 
 
+def _is_admin(session: Session, user_id: int | None) -> bool:
+    from flask_appbuilder.security.sqla.models import User
+
+    from .access import ADMIN, role_names
+
+    user = session.get(User, user_id) if user_id is not None else None
+    return user is not None and ADMIN in role_names(user)
+
+
+def _agent_name(application: Application) -> str:
+    agent = application.assigned_agent
+    return f"{agent.first_name} {agent.last_name}".strip() or agent.username if agent is not None else ""
+
+
 def assign(session: Session, application: Application, agent_id: int) -> None:
-    """Put an application waiting in the queue in an agent's hands."""
+    """Put an application waiting in the queue in an agent's hands (an administrator may take over
+    another agent's file; an agent may not)."""
     if application.status not in QUEUE_STATUSES:
         raise DeskRefused("not_in_queue")
+    if application.assigned_agent_id not in (None, agent_id) and not _is_admin(session, agent_id):
+        raise DeskRefused("assigned_to_another", agent=_agent_name(application))
     application.assigned_agent_id = agent_id
     session.flush()
 
@@ -237,6 +264,20 @@ def reevaluate(session: Session, application: Application):
     return evaluate_and_store(session, application)
 
 
+def may_decide(session: Session, application: Application, user_id: int) -> bool:
+    """Who decides (approves or refuses) an application: the agent it is assigned to, or an
+    administrator. An unassigned file is assigned first, so that every decision has one owner."""
+    return application.assigned_agent_id == user_id or _is_admin(session, user_id)
+
+
+def _check_decider(session: Session, application: Application, actor_id: int) -> None:
+    if may_decide(session, application, actor_id):
+        return
+    if application.assigned_agent_id is None:
+        raise DeskRefused("decide_unassigned")
+    raise DeskRefused("decide_not_yours", agent=_agent_name(application))
+
+
 def allowed_actions(application: Application) -> set[S]:
     return {status for status in (S.APPROVED, S.REFUSED, S.DOCUMENTS_REQUESTED, S.COMPLETE, S.CLOSED)
             if intake.can_transition(application, status)}
@@ -251,13 +292,22 @@ def _clean(text: str | None) -> str | None:
     return text or None
 
 
-def approve(session: Session, application: Application, *, actor_id: int, note: str | None = None):
-    return intake.transition(session, application, S.APPROVED, actor_id=actor_id, note=_clean(note))
+# A note of the staff is internal unless the agent chooses to send it to the learner; a refusal's
+# reason and the documents asked for are always the learner's to read.
+
+def approve(session: Session, application: Application, *, actor_id: int, note: str | None = None,
+            internal: bool = True):
+    """Approve (the assigned agent or an administrator, see ``may_decide``)."""
+    _check_decider(session, application, actor_id)
+    return intake.transition(session, application, S.APPROVED, actor_id=actor_id, note=_clean(note),
+                             internal=internal)
 
 
 def refuse(session: Session, application: Application, *, actor_id: int, reason: str | None):
-    """Refuse with a reason (required: the learner receives it)."""
-    return intake.transition(session, application, S.REFUSED, actor_id=actor_id, note=_clean(reason))
+    """Refuse with a reason (required: the learner receives it); see ``may_decide`` for who."""
+    _check_decider(session, application, actor_id)
+    return intake.transition(session, application, S.REFUSED, actor_id=actor_id, note=_clean(reason),
+                             internal=False)
 
 
 def request_documents(session: Session, application: Application, *, actor_id: int, what: str | None):
@@ -268,13 +318,17 @@ def request_documents(session: Session, application: Application, *, actor_id: i
     return intake.transition(session, application, S.DOCUMENTS_REQUESTED, actor_id=actor_id, note=what)
 
 
-def mark_complete(session: Session, application: Application, *, actor_id: int, note: str | None = None):
+def mark_complete(session: Session, application: Application, *, actor_id: int, note: str | None = None,
+                  internal: bool = True):
     """Declare the file complete: the 50-day clock starts."""
-    return intake.transition(session, application, S.COMPLETE, actor_id=actor_id, note=_clean(note))
+    return intake.transition(session, application, S.COMPLETE, actor_id=actor_id, note=_clean(note),
+                             internal=internal)
 
 
-def close(session: Session, application: Application, *, actor_id: int, note: str | None = None):
-    return intake.transition(session, application, S.CLOSED, actor_id=actor_id, note=_clean(note))
+def close(session: Session, application: Application, *, actor_id: int, note: str | None = None,
+          internal: bool = True):
+    return intake.transition(session, application, S.CLOSED, actor_id=actor_id, note=_clean(note),
+                             internal=internal)
 
 
 # --- placement ----------------------------------------------------------------------------------

@@ -323,6 +323,47 @@ def save_consents(session: Session, application: Application, *, truthful: bool,
     file_changed(session, application)
 
 
+SCHEDULE_LABELS = {
+    "weekdays": _l("Days"),
+    "periods": _l("Times of day"),
+    "site_id": _l("Preferred site"),
+    "online": _l("Online courses"),
+    "at_work": _l("At the workplace"),
+}
+
+
+def schedule_summary(session: Session, preferences: dict | None) -> list[tuple[str, str]]:
+    """The schedule preferences as a person reads them: (what, answer) pairs in the current language.
+
+    Days are named, periods labelled, the site given by its name; the bookkeeping keys of the form
+    (``format_chosen``) and keys this version does not know are left out.
+    """
+    from flask_babel import gettext
+
+    preferences = preferences if isinstance(preferences, dict) else {}
+    summary = []
+    for key, label in SCHEDULE_LABELS.items():
+        value = preferences.get(key)
+        if value in (None, [], ""):
+            continue
+        if key == "weekdays":
+            text = ", ".join(str(WEEKDAYS[day]) for day in value if day in WEEKDAYS)
+        elif key == "periods":
+            text = ", ".join(str(PERIODS[period]) for period in value if period in PERIODS)
+        elif key == "site_id":
+            site = session.get(Site, value) if isinstance(value, int) else None
+            text = site.name if site is not None else ""
+        elif value is True:
+            text = gettext("Yes")
+        elif value is False:
+            text = gettext("No")
+        else:
+            continue
+        if text:
+            summary.append((str(label), text))
+    return summary
+
+
 def preferred_site(session: Session, application: Application) -> Site | None:
     site_id = (application.schedule_preferences or {}).get("site_id")
     return session.get(Site, site_id) if site_id else None

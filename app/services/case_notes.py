@@ -151,6 +151,21 @@ def follow_ups_due(session: Session, user, *, today: dt.date | None = None, page
     return FollowUps(notes=list(notes), total=total, page=page, page_size=page_size)
 
 
+UPCOMING_SHOWN = 50
+
+
+def follow_ups_upcoming(session: Session, user, *, today: dt.date | None = None,
+                        limit: int = UPCOMING_SHOWN) -> tuple[list[CaseNote], int]:
+    """The follow-ups ``user`` planned after today and not done, soonest first (at most ``limit``),
+    and how many there are: a follow-up saved for a later date is listed from the day it is saved."""
+    condition = and_(CaseNote.author_id == user.id, CaseNote.follow_up_on > (today or _today()),
+                     CaseNote.follow_up_done.is_(False))
+    total = session.scalar(select(func.count(CaseNote.id)).where(condition))
+    notes = session.scalars(select(CaseNote).where(condition).options(joinedload(CaseNote.learner))
+                            .order_by(CaseNote.follow_up_on, CaseNote.id).limit(limit)).all()
+    return list(notes), total
+
+
 def count_due(session: Session, user, *, today: dt.date | None = None) -> int:
     return session.scalar(select(func.count(CaseNote.id)).where(_due(user, today or _today())))
 

@@ -17,8 +17,9 @@ Secrets are left out — columns whose name says password, secret, token or ends
 (the password hash, the calendar link's hash, API key hashes); the README names every column
 left out. Uploaded documents are exported as metadata (type, name, size, SHA-256, date), not
 the files themselves. References to rows outside the export (a course, a region, a group) carry
-a readable label beside the id; references to staff accounts carry only the id, and the IP
-address of an audit event is given only for the learner's own actions.
+a readable label beside the id; references to staff accounts carry only the id, the IP
+address of an audit event is given only for the learner's own actions, and the note of a row
+marked ``internal`` (a staff note on an application event) is left empty.
 """
 from __future__ import annotations
 
@@ -127,6 +128,8 @@ def row_record(mapper: Mapper, row, columns: list[str], relations: list, learner
             record[f"{relation.key}_label"] = [str(item) for item in value]
         else:
             record[f"{relation.key}_label"] = None if value is None else str(value)
+    if getattr(row, "internal", False) is True and "note" in record:
+        record["note"] = None  # an internal note of the staff (application events) is not the learner's to read
     if isinstance(row, AuditEvent) and row.actor_id != learner.user_id:
         record["ip"] = None  # the address a staff member worked from is theirs, not the learner's
     return record

@@ -1074,7 +1074,9 @@ class LearnerFiles:
             for status, at, by_agent, note in person.timeline:
                 events.append({"application_id": application.id, "from_status": previous, "to_status": status,
                                "actor_id": self.agent_id if by_agent else (person.user.id if person.user else None),
-                               "at": at, "note": note})
+                               "at": at, "note": note,
+                               # the agent's own note when the file is found complete: staff only
+                               "internal": bool(by_agent and note and status == ApplicationStatus.COMPLETE)})
                 previous = status
             if person.placed_on is not None:
                 level = person.placement_level or person.level or 1
@@ -1151,7 +1153,8 @@ class LearnerFiles:
                            person.decision_reason))
             person.completed = None
             return events
-        events.append((ApplicationStatus.COMPLETE, cal.at(completed, 16 * 60 + 50), True, None))
+        events.append((ApplicationStatus.COMPLETE, cal.at(completed, 16 * 60 + 50), True,
+                       "Pièces vérifiées : dossier complet." if completed.day % 2 else None))
         if story == "complete":
             if rng.random() < 0.5:
                 person.placed_on = min(cal.shift(completed, rng.randint(1, 10)), yesterday)

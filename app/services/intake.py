@@ -96,8 +96,12 @@ def can_transition(application: Application, to: S) -> bool:
 
 
 def transition(session: Session, application: Application, to: S, *, actor_id: int | None = None,
-               note: str | None = None, notify: bool = True, payload: dict | None = None) -> ApplicationEvent:
-    """Move an application to ``to``: dates stamped, event recorded, learner told after commit."""
+               note: str | None = None, notify: bool = True, payload: dict | None = None,
+               internal: bool = False) -> ApplicationEvent:
+    """Move an application to ``to``: dates stamped, event recorded, learner told after commit.
+
+    An ``internal`` note is kept for staff: the learner is told of the change without it, and never
+    reads it in their file, export or API (``ApplicationEvent.note_for_learner``)."""
     if not can_transition(application, to):
         raise TransitionRefused("not_allowed", from_=application.status.label, to=to.label)
     if to == S.REFUSED and not (note or "").strip():
@@ -108,6 +112,7 @@ def transition(session: Session, application: Application, to: S, *, actor_id: i
         if required_documents_missing(session, application):
             raise TransitionRefused("documents_missing")
     now = utcnow()
+    internal = bool(internal and note)
     before = application.status
     application.status = to
     if to == S.SUBMITTED and application.submitted_at is None:
@@ -116,14 +121,14 @@ def transition(session: Session, application: Application, to: S, *, actor_id: i
         application.complete_at = application.complete_at or now
     if to in (S.APPROVED, S.REFUSED):
         application.decided_at = now
-        application.decision_reason = note
+        application.decision_reason = None if internal else note
     event = ApplicationEvent(application=application, from_status=before, to_status=to, actor_id=actor_id,
-                             note=note, at=now)
+                             note=note, at=now, internal=internal)
     session.add(event)
     session.flush()
     if notify and to in NOTICES:
         send_to_learner(session, application.learner, NOTICES[to],
-                        {"application": application.id, "note": note or "", **(payload or {})})
+                        {"application": application.id, "note": event.note_for_learner or "", **(payload or {})})
     return event
 
 

@@ -240,7 +240,7 @@ def applications_data(histories: list[service.ApplicationHistory], user_id: int 
         "first_course_at": h.application.first_course_at,
         "events": [{"at": e.at, "from_status": e.from_status.value if e.from_status else None,
                     "to_status": e.to_status.value, "to_status_label": str(e.to_status.label),
-                    "by_me": e.actor_id is not None and e.actor_id == user_id, "note": e.note}
+                    "by_me": e.actor_id is not None and e.actor_id == user_id, "note": e.note_for_learner}
                    for e in h.events],
     } for h in histories]}
 

@@ -23,6 +23,7 @@ from ...extensions import db
 from ...models import Application, ApplicationStatus, CourseFormat, Region, Skill
 from ...models.reference import LEVELS
 from ...services import agent_desk as desk, case_notes
+from ...services.applications import schedule_summary
 from ...services.intake import TransitionRefused
 
 # --- forms --------------------------------------------------------------------------------------
@@ -56,8 +57,12 @@ class ActionForm(FlaskForm):
     """A confirmed action without fields: the CSRF token."""
 
 
+SHARE_LABEL = _l("Send this note to the learner (otherwise it stays internal, for staff only)")
+
+
 class ApproveForm(FlaskForm):
-    note = TextAreaField(_l("Note to the learner (optional)"))
+    note = TextAreaField(_l("Note (optional)"))
+    share = BooleanField(SHARE_LABEL)
 
 
 class RefuseForm(FlaskForm):
@@ -70,10 +75,12 @@ class DocumentsForm(FlaskForm):
 
 class CompleteForm(FlaskForm):
     note = TextAreaField(_l("Note (optional)"))
+    share = BooleanField(SHARE_LABEL)
 
 
 class CloseForm(FlaskForm):
-    note = TextAreaField(_l("Note to the learner (optional)"))
+    note = TextAreaField(_l("Note (optional)"))
+    share = BooleanField(SHARE_LABEL)
 
 
 class PlacementForm(FlaskForm):
@@ -237,6 +244,8 @@ class AgentDeskView(BaseView):
             evaluated_at=desk.evaluated_at(application), invalid=invalid,
             placements=desk.placements_of(db.session, application),
             allowed=desk.allowed_actions(application), Status=ApplicationStatus, skills=list(Skill),
+            may_decide=desk.may_decide(db.session, application, current_user.id),
+            schedule=schedule_summary(db.session, application.schedule_preferences),
             notes=case_notes.notes_for(db.session, current_user, learner),
             document_url=staff_document_url(), refusal=refusal, failed=failed,
             forms=forms or new_forms(), clock_status=_clock_status), status))
@@ -274,7 +283,8 @@ class AgentDeskView(BaseView):
     @has_access
     def approve(self, application_id: int):
         def act(application, form):
-            desk.approve(db.session, application, actor_id=current_user.id, note=form.note.data)
+            desk.approve(db.session, application, actor_id=current_user.id, note=form.note.data,
+                               internal=not form.share.data)
             return _("Application %(number)s is approved; the learner is told.", number=application.id)
         return self._act(application_id, "approve", act)
 
@@ -298,7 +308,8 @@ class AgentDeskView(BaseView):
     @has_access
     def complete(self, application_id: int):
         def act(application, form):
-            desk.mark_complete(db.session, application, actor_id=current_user.id, note=form.note.data)
+            desk.mark_complete(db.session, application, actor_id=current_user.id, note=form.note.data,
+                                     internal=not form.share.data)
             return _("Application %(number)s is complete: the service clock runs.", number=application.id)
         return self._act(application_id, "complete", act)
 
@@ -306,7 +317,8 @@ class AgentDeskView(BaseView):
     @has_access
     def close(self, application_id: int):
         def act(application, form):
-            desk.close(db.session, application, actor_id=current_user.id, note=form.note.data)
+            desk.close(db.session, application, actor_id=current_user.id, note=form.note.data,
+                             internal=not form.share.data)
             return _("Application %(number)s is closed.", number=application.id)
         return self._act(application_id, "close", act)
 
@@ -435,7 +447,9 @@ class LearnerNotesView(BaseView):
         due = case_notes.follow_ups_due(db.session, current_user, page=page)
         if page > due.pages:
             abort(404)
+        upcoming, upcoming_total = case_notes.follow_ups_upcoming(db.session, current_user)
         return private(self.render_template("agent/followups.html", title=_("My follow-ups due"), due=due,
+                                            upcoming=upcoming, upcoming_total=upcoming_total,
                                             action_form=ActionForm(), file_number=""))
 
     @expose("/find")

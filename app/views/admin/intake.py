@@ -2,11 +2,50 @@
 from __future__ import annotations
 
 from flask_appbuilder import AppBuilder
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import inspect
 
-from ...models import Application, ApplicationEvent, Document, PlacementResult
+from ...extensions import db
+from ...models import Application, ApplicationEvent, ApplicationStatus, Document, PlacementResult
+from ...services import agent_desk
 from ...services.access import AGENT
+from ...services.applications import schedule_summary
 from .base import GuichetInterface, GuichetModelView, ReadOnlyModelView, users_with_roles
+
+
+def _items(pairs) -> Markup:
+    return Markup("<ul class=\"list-unstyled\">{}</ul>").format(
+        Markup("").join(Markup("<li>{}</li>").format(_("%(what)s: %(answer)s", what=what, answer=answer))
+                        for what, answer in pairs))
+
+
+def eligibility_text(application: Application):
+    """The stored eligibility results as the agent reads them: one line per rule."""
+    results = agent_desk.eligibility_results(application)
+    if not results:
+        return ""
+    return _items((agent_desk.RULE_LABELS.get(rule.code, rule.code),
+                   f"{_('Met') if rule.passed else _('Not met')} — {rule.message}") for rule in results)
+
+
+class ApplicationInterface(GuichetInterface):
+    """Applications, with their schedule preferences and eligibility read as words, not JSON."""
+
+    def _get_attr_value(self, item, col):
+        if col == "schedule_preferences":
+            return _items(schedule_summary(db.session, item.schedule_preferences))
+        if col == "eligibility":
+            return eligibility_text(item)
+        return super()._get_attr_value(item, col)
+
+
+class DecisionRefused(ValueError):
+    """A decision recorded in the generated screen by someone who may not decide the file."""
+
+
+DECISIONS = (ApplicationStatus.APPROVED, ApplicationStatus.REFUSED)
 
 
 class ApplicationEventView(ReadOnlyModelView):
@@ -15,10 +54,11 @@ class ApplicationEventView(ReadOnlyModelView):
     datamodel = GuichetInterface(ApplicationEvent)
     list_title = _l("Application history")
     record_name = _l("application event")
-    label_columns = {"from_status": _l("From"), "to_status": _l("To"), "actor": _l("By")}
-    list_columns = ["application", "from_status", "to_status", "actor", "at", "note"]
-    search_columns = ["from_status", "to_status", "note"]
-    show_columns = ["application", "from_status", "to_status", "actor", "at", "note"]
+    label_columns = {"from_status": _l("From"), "to_status": _l("To"), "actor": _l("By"),
+                     "internal": _l("Internal note (staff only)")}
+    list_columns = ["application", "from_status", "to_status", "actor", "at", "note", "internal"]
+    search_columns = ["from_status", "to_status", "note", "internal"]
+    show_columns = ["application", "from_status", "to_status", "actor", "at", "note", "internal"]
     base_order = ("at", "desc")
 
 
@@ -63,7 +103,10 @@ class PlacementResultView(GuichetModelView):
 
 
 class ApplicationView(GuichetModelView):
-    datamodel = GuichetInterface(Application)
+    """Applications; a decision (approved, refused) is the assigned agent's or an administrator's,
+    here as on the desk (``agent_desk.may_decide``)."""
+
+    datamodel = ApplicationInterface(Application)
     list_title = _l("Applications")
     record_name = _l("application")
     label_columns = {
@@ -95,6 +138,28 @@ class ApplicationView(GuichetModelView):
     add_form_query_rel_fields = edit_form_query_rel_fields = {"assigned_agent": users_with_roles(AGENT)}
     related_views = [ApplicationEventView, DocumentView, PlacementResultView]
     base_order = ("created_at", "desc")
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        self._refuse_decision_by_another(item)
+
+    def pre_update(self, item):
+        super().pre_update(item)
+        self._refuse_decision_by_another(item)
+
+    @staticmethod
+    def _refuse_decision_by_another(item: Application) -> None:
+        state = inspect(item)
+        deciding = item.status in DECISIONS and (state.transient or state.pending
+                                                 or state.attrs.status.history.has_changes())
+        if not deciding:
+            return
+        assigned = item.assigned_agent.id if item.assigned_agent is not None else item.assigned_agent_id
+        if assigned == current_user.id or agent_desk.may_decide(db.session, item, current_user.id):
+            return
+        db.session.rollback()
+        raise DecisionRefused(_("Only the agent assigned to this application or an administrator can approve or "
+                                "refuse it."))
 
 
 def register(appbuilder: AppBuilder) -> None:
