@@ -8,6 +8,7 @@ from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_appbuilder.security.forms import ResetPasswordForm
 from flask_appbuilder.security.views import AuthDBView as FabAuthDBView
+from flask_appbuilder.security.views import UserDBModelView as FabUserDBModelView
 from flask_appbuilder.security.views import ResetMyPasswordView as FabResetMyPasswordView
 from flask_appbuilder.security.sqla.models import (
     Group, Permission, PermissionView, Role, ViewMenu, assoc_permissionview_role,
@@ -57,6 +58,29 @@ class ResetMyPasswordView(FabResetMyPasswordView):
     form_fieldsets = [(None, {"fields": ["current_password", "password", "conf_password"]})]
 
 
+def role_labels(roles) -> str:
+    """An account's roles as people read them ("Personne apprenante", not "Learner")."""
+    from .services.access import role_label
+
+    return ", ".join(role_label(role.name) for role in roles or ())
+
+
+class UserDBModelView(FabUserDBModelView):
+    """FAB's account screens (list, show, "my account"), with the roles in words (same name, so the
+    endpoints and permissions stay ``UserDBModelView.*``)."""
+
+    formatters_columns = {"roles": role_labels}
+
+    def _init_forms(self):
+        from .services.access import role_label
+
+        super()._init_forms()
+        for form in (self.add_form, self.edit_form):
+            roles = getattr(form, "roles", None)
+            if roles is not None and hasattr(roles, "kwargs"):
+                roles.kwargs["get_label"] = lambda role: role_label(role.name)
+
+
 class GuichetSecurityManager(SecurityManager):
     """The project's security manager (role matrix in ``app.services.access``).
 
@@ -76,6 +100,7 @@ class GuichetSecurityManager(SecurityManager):
     # FAB's user-statistics chart loads Google's chart loader from the internet and shows raw
     # values: not installed (the reports dashboard, app/views/reports_dashboard.py, replaces it).
     userstatschartview = None
+    userdbmodelview = UserDBModelView
     resetmypasswordview = ResetMyPasswordView
 
     def load_user_jwt(self, _jwt_header, jwt_data):

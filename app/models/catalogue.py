@@ -216,5 +216,7 @@ class Meeting(Model):
     section: Mapped[Section] = relationship(back_populates="meetings")
 
     def __str__(self) -> str:
-        return f"{WEEKDAY_LABELS[self.weekday]} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
+        from ..i18n import format_clock
+
+        return f"{WEEKDAY_LABELS[self.weekday]} {format_clock(self.starts_at)}–{format_clock(self.ends_at)}"
 

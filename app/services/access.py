@@ -6,6 +6,7 @@ a test fixture); FAB then enforces them on every view. Admin gets every permissi
 from __future__ import annotations
 
 from flask_appbuilder import AppBuilder
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,23 @@ ANALYST = "Analyst"
 
 ROLES = (LEARNER, ENTERPRISE_REP, AGENT, PARTNER_STAFF, SUPPORT, ANALYST, ADMIN)
 STAFF_ROLES = (AGENT, PARTNER_STAFF, SUPPORT, ANALYST, ADMIN)
+
+# How people read a role (FAB knows a role by its name, which stays English in the database).
+ROLE_LABELS = {
+    LEARNER: _l("Learner"),
+    ENTERPRISE_REP: _l("Business representative"),
+    AGENT: _l("Case officer"),
+    PARTNER_STAFF: _l("Staff of a partner organisation"),
+    SUPPORT: _l("Help desk"),
+    ANALYST: _l("Analyst"),
+    ADMIN: _l("System administrator"),
+    PUBLIC: _l("Public"),
+}
+
+
+def role_label(name: str) -> str:
+    """The role as people read it, in the current language (a role of another origin: its name)."""
+    return str(ROLE_LABELS.get(name, name))
 
 def role_names(user) -> frozenset[str]:
     """Every role the account holds, directly or through one of FAB's groups (FAB grants both)."""

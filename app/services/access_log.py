@@ -18,10 +18,14 @@ from .documents import ORGANISATION
 LEARNER_FILE = "learner_file"
 LEARNER_FILE_EDIT = "learner_file_edit"
 MESSAGE = "message"
+APPLICATION = "application"
+ATTENDANCE = "attendance"
 WHAT_LABELS = {
     LEARNER_FILE: _l("Your file"),
     LEARNER_FILE_EDIT: _l("Your file (opened for correction)"),
     MESSAGE: _l("A message we sent you"),
+    APPLICATION: _l("Your application"),
+    ATTENDANCE: _l("Your attendance"),
 }
 
 ROLE_LABELS = {

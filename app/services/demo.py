@@ -32,6 +32,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import generate_password_hash
 
+from ..i18n import french_elisions
+from . import access_log
 from ..models import (
     AccessLog, Allowance, AllowanceRule, AllowanceStatus, Application,
     ApplicationEvent, ApplicationStatus, Attendance, Availability, AvailabilityKind, CapacityDeclaration,
@@ -623,8 +625,9 @@ class DemoBuilder:
             status, notes_fr, notes_en = (SectionStatus.PLANNED, "Ouverture confirmée à la fin du mois.",
                                           "Opening to be confirmed at the end of the month.")
         if enterprise is not None:
-            notes_fr = f"Donné dans les locaux de {enterprise.name}."
-            notes_en = f"Taught at the premises of {enterprise.name}."
+            name = enterprise.name.rstrip(".")  # "… inc." ends the sentence once: no "inc.."
+            notes_fr = french_elisions(f"Donné dans les locaux de {name}.")
+            notes_en = f"Taught at the premises of {name}."
         if delivery == Delivery.ONLINE:
             room = "Classe virtuelle" if pattern else None
         elif enterprise is not None:
@@ -1439,10 +1442,10 @@ class LearnerFiles:
                 ]
                 self.bulk(AccessLog, [
                     {"learner_id": learner.id, "viewer_id": self.agent_id, "role": AGENT,
-                     "organisation": "Francisation Québec", "what": "application",
+                     "organisation": "Francisation Québec", "what": access_log.APPLICATION,
                      "at": cal.at(person.decided, 10 * 60)},
                     {"learner_id": learner.id, "viewer_id": self.partner_user_id, "role": PARTNER_STAFF,
-                     "organisation": data.DEMO_PARTNER, "what": "attendance",
+                     "organisation": data.DEMO_PARTNER, "what": access_log.ATTENDANCE,
                      "at": cal.at(today - dt.timedelta(days=3), 13 * 60)},
                 ])
         for note in notes:

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import json
 from functools import reduce
 
 from flask import abort, g, jsonify, request
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.exceptions import DatabaseException
+from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.sqla.models import Role, User
 from flask_babel import gettext, lazy_gettext as _l, to_user_timezone, to_utc
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import Boolean, Time, asc, desc, inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased, joinedload
@@ -35,10 +36,11 @@ from ...models import (
 )
 from ...models.base import UTCDateTime, current_language
 from ...models.catalogue import WEEKDAY_LABELS
+from ...i18n import format_clock
 from ...models.reference import LabelledEnum
 from .lookups import lookup_field, lookup_matches
 from ...services.access import (
-    READ, WRITE, is_partner_scoped, partner_ids_for, partner_of, partner_scope_clause,
+    READ, WRITE, is_partner_scoped, partner_ids_for, partner_of, partner_scope_clause, role_label,
 )
 from .csv_export import CsvExportMixin
 
@@ -181,6 +183,8 @@ class RecordRefused(Exception):
 
 def display_value(value):
     """How a value reads on a list or show page."""
+    if value is None:
+        return ""  # never "None" on a page
     if isinstance(value, LabelledEnum):
         return value.label
     if isinstance(value, enum.Enum):
@@ -189,14 +193,30 @@ def display_value(value):
         return YES if value else NO
     if isinstance(value, dt.datetime):
         # Ours are aware UTC instants; FAB's account columns are naive server times.
-        return (to_user_timezone(value) if value.tzinfo else value).strftime("%Y-%m-%d %H:%M")
+        local = to_user_timezone(value) if value.tzinfo else value
+        return f"{local.date().isoformat()} {format_clock(local.time())}"
     if isinstance(value, dt.time):
-        return value.strftime("%H:%M")
+        return format_clock(value)
+    if isinstance(value, Role):
+        return role_label(value.name)
     if isinstance(value, list):
-        return ", ".join(str(element) for element in value)
+        return ", ".join(str(display_value(element)) for element in value)
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        # a structure has a reader of its own on its view (see intake.ApplicationInterface);
+        # never JSON on a page
+        return "; ".join(gettext("%(what)s: %(answer)s", what=COMMON_LABELS.get(key, str(key).replace("_", " ")),
+                                 answer=display_value(item))
+                         for key, item in value.items() if item not in (None, "", [], {}))
     return value
+
+
+def in_language(language: str):
+    """A formatter showing a text written in ``language`` marked with it (``lang``)."""
+    def formatter(value):
+        if value in (None, ""):
+            return value
+        return Markup('<span lang="{}">{}</span>').format(language, value)
+    return formatter
 
 
 class LabelledEnumField(SelectField):
@@ -390,6 +410,11 @@ class GuichetModelView(CsvExportMixin, ModelView):
 
     def _init_properties(self):
         self.label_columns = {**COMMON_LABELS, **(self.label_columns or {})}
+        # content written in one language carries it, whatever the page's language (title_en...)
+        self.formatters_columns = {**{column: in_language(column.rsplit("_", 1)[1])
+                                      for column in self.datamodel.get_columns_list()
+                                      if column.endswith(("_en", "_fr"))},
+                                   **(self.formatters_columns or {})}
         if self.partner_scoped:
             self.base_filters = SCOPE + list(self.base_filters or [])
         self.add_exclude_columns = list(self.add_exclude_columns or []) + list(self.stamp_user_columns)
@@ -430,6 +455,11 @@ class GuichetModelView(CsvExportMixin, ModelView):
                     extra[name] = field
                     self._lookups[name] = (self.datamodel.get_related_interface(name), rules.get(name))
         super()._init_forms()
+        for form in (self.add_form, self.edit_form):
+            for unbound in vars(form).values():
+                # FAB's empty choice has no text, and WTForms then shows its value, "__None"
+                if getattr(unbound, "field_class", None) is QuerySelectField:
+                    unbound.kwargs.setdefault("blank_text", "—")
 
     @expose("/lookup/<column>")
     @has_access

@@ -8,8 +8,9 @@ from flask_appbuilder import AppBuilder, expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla import filters as sqla_filters
 from flask_appbuilder.security.sqla.models import User
-from flask_babel import lazy_gettext as _l, to_utc
+from flask_babel import gettext, lazy_gettext as _l, to_utc
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from wtforms.validators import ValidationError
 
@@ -19,7 +20,10 @@ from ...services.access import ADD_EDIT
 from ...services.access_log import log_message_read
 from ...services.incidents import discovery_refusal, occurrence_refusal, people_refusal, prepare_incident
 from ...services.service_clock import montreal_today
-from .base import GuichetInterface, GuichetModelView, ReadOnlyModelView
+from ...services.access import role_label
+from ...services.access_log import what_label
+from ...services.audit import AUDITED_MODELS
+from .base import GuichetInterface, GuichetModelView, ReadOnlyModelView, in_language
 
 
 class CaseNoteView(GuichetModelView):
@@ -40,12 +44,22 @@ class CaseNoteView(GuichetModelView):
     base_order = ("created_at", "desc")
 
 
+class MessageInterface(GuichetInterface):
+    """Messages, their subject and text marked with the language they are written in."""
+
+    def _get_attr_value(self, item, col):
+        value = super()._get_attr_value(item, col)
+        if col in ("subject", "body") and value:
+            return in_language(item.language.value)(value)
+        return value
+
+
 class MessageView(ReadOnlyModelView):
     """E-mails written by the job seam, as kept: a personal link shows as a placeholder (it exists
     in the delivered e-mail only). Who opens which message is written down (audit trail, and the
     learner's access log)."""
 
-    datamodel = GuichetInterface(Message)
+    datamodel = MessageInterface(Message)
     list_title = _l("Messages")
     record_name = _l("message")
     label_columns = {
@@ -149,6 +163,61 @@ class AuditEventInterface(GuichetInterface):
     filter_converter_class = AuditFilterConverter
 
 
+# How an administrator reads the audit trail's codes: ``<prefix>.<insert|update|delete>`` written
+# for every audited model, and the actions services write by name.
+AUDIT_VERBS = {"insert": _l("creation"), "update": _l("change"), "delete": _l("deletion")}
+AUDIT_ACTIONS = {
+    "login.success": _l("Logged in"),
+    "login.failure": _l("Login refused"),
+    "account.locked": _l("Account locked after failed logins"),
+    "mfa.enrolled": _l("Second factor set up"),
+    "mfa.recovery_code_used": _l("Recovery code used"),
+    "mfa.recovery_codes_renewed": _l("Recovery codes renewed"),
+    "mfa.reset": _l("Second factor reset"),
+    "learner.data_exported": _l("Personal data exported"),
+    "retention.anonymise": _l("File anonymised (retention)"),
+    "retention.purge_incidents": _l("Old incidents purged (retention)"),
+    "calendar.subscription_issued": _l("Calendar link issued"),
+    "calendar.subscription_revoked": _l("Calendar link revoked"),
+    "attendance.record": _l("Attendance recorded"),
+    "exam_result.record": _l("Exam result recorded"),
+    "enrolment.complete": _l("Course completed"),
+    "user.roles": _l("Roles of an account changed"),
+    "role.permissions": _l("Permissions of a role changed"),
+}
+
+
+def record_label(type_name: str) -> str:
+    """What a model's rows are called in the back office (its screen's ``record_name``)."""
+    from flask import current_app
+
+    for view in current_app.appbuilder.baseviews:
+        datamodel = getattr(view, "datamodel", None)
+        if datamodel is not None and getattr(datamodel.obj, "__name__", None) == type_name \
+                and getattr(view, "record_name", None):
+            return str(view.record_name)
+    return str(_l("account")) if type_name == "User" else type_name
+
+
+def audit_action_label(action: str):
+    """An audit action as words; a code this version does not know is shown as a code."""
+    if not action:
+        return action
+    if action in AUDIT_ACTIONS:
+        return str(AUDIT_ACTIONS[action])
+    prefix, _dot, verb = action.rpartition(".")
+    model = next((cls for cls, name in AUDITED_MODELS.items() if name == prefix), None)
+    if verb in AUDIT_VERBS and model is not None:
+        what = record_label(model.__name__)
+        return gettext("%(what)s: %(answer)s", what=what[:1].upper() + what[1:], answer=AUDIT_VERBS[verb])
+    return Markup("<code>{}</code>").format(action)
+
+
+def audit_object_label(type_name: str):
+    return Markup("<code>{}</code>").format(type_name) if type_name and record_label(type_name) == type_name \
+        else record_label(type_name) if type_name else type_name
+
+
 class AuditEventView(ReadOnlyModelView):
     """Append-only: no add, edit or delete permission exists on this screen."""
 
@@ -169,6 +238,7 @@ class AuditEventView(ReadOnlyModelView):
     list_columns = ["at", "actor", "action", "object_type", "object_id", "ip"]
     search_columns = ["at", "actor_id", "action", "object_type", "object_id", "ip", "reason"]
     show_columns = ["at", "actor", "action", "object_type", "object_id", "changes", "ip", "reason"]
+    formatters_columns = {"action": audit_action_label, "object_type": audit_object_label}
     base_order = ("at", "desc")
     page_size = 50
 
@@ -198,6 +268,7 @@ class AccessLogView(ReadOnlyModelView):
     list_columns = ["at", "learner", "viewer", "role", "organisation", "what"]
     search_columns = ["role", "organisation", "what"]
     show_columns = ["at", "learner", "viewer", "role", "organisation", "what"]
+    formatters_columns = {"role": role_label, "what": what_label}
     base_order = ("at", "desc")
     page_size = 50
 

@@ -40,6 +40,15 @@ def _int_or_none(value):
         return None
 
 
+
+def course_choice_label(course) -> str:
+    """A course in a list of choices: its code, title and levels ("level 3" when there is one)."""
+    if course.level_min == course.level_max:
+        return _("%(code)s — %(title)s (level %(level)s)", code=course.code, title=course.title,
+                 level=course.level_min)
+    return _("%(code)s — %(title)s (levels %(min)s to %(max)s)", code=course.code, title=course.title,
+             min=course.level_min, max=course.level_max)
+
 class QueueFilterForm(FlaskForm):
     class Meta:
         csrf = False
@@ -209,8 +218,7 @@ class WorkplaceRequestsView(BaseView):
         form = WorkplaceGroupForm()
         today = montreal_today()
         form.course.choices = [("", _("Choose a course"))] + [
-            (course.id, _("%(code)s — %(title)s (levels %(min)s to %(max)s)", code=course.code, title=course.title,
-                          min=course.level_min, max=course.level_max))
+            (course.id, course_choice_label(course))
             for course in service.workplace_courses(db.session, training_request)]
         form.term.choices = [("", _("Choose a term"))] + [
             (term.id, f"{term.name} ({term.starts_on.isoformat()} – {term.ends_on.isoformat()})")

@@ -3,11 +3,17 @@ from __future__ import annotations
 
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from ...models import ClientCategory, Field, ImmigrationStatus, IncomeSupport, Region
 from .base import GuichetInterface, GuichetModelView
 
 BILINGUAL = ["code", "name_fr", "name_en"]
+# The lists people read show the names; the code the program knows a row by is shown on the row's
+# page, marked as a code (an identifier, not a word to translate).
+NAMES = ["name_fr", "name_en"]
+AS_CODE = {"code": lambda value: Markup("<code>{}</code>").format(value) if value else value}
+CODE_LABEL = {"code": _l("Code used by the program")}
 
 
 class RegionView(GuichetModelView):
@@ -25,9 +31,11 @@ class ClientCategoryView(GuichetModelView):
     datamodel = GuichetInterface(ClientCategory)
     list_title = _l("Client categories")
     record_name = _l("client category")
-    list_columns = BILINGUAL
+    label_columns = CODE_LABEL
+    list_columns = NAMES
     search_columns = BILINGUAL
     show_columns = add_columns = edit_columns = BILINGUAL + ["description_fr", "description_en"]
+    formatters_columns = AS_CODE
     base_order = ("code", "asc")
 
 
@@ -35,10 +43,11 @@ class ImmigrationStatusView(GuichetModelView):
     datamodel = GuichetInterface(ImmigrationStatus)
     list_title = _l("Immigration statuses")
     record_name = _l("immigration status")
-    label_columns = {"allowance_excluded": _l("No participation allowance")}
-    list_columns = BILINGUAL + ["allowance_excluded"]
+    label_columns = {**CODE_LABEL, "allowance_excluded": _l("No participation allowance")}
+    list_columns = NAMES + ["allowance_excluded"]
     search_columns = BILINGUAL + ["allowance_excluded"]
     show_columns = add_columns = edit_columns = BILINGUAL + ["allowance_excluded"]
+    formatters_columns = AS_CODE
     base_order = ("code", "asc")
 
 
@@ -46,9 +55,11 @@ class FieldView(GuichetModelView):
     datamodel = GuichetInterface(Field)
     list_title = _l("Fields of specialised courses")
     record_name = _l("field")
-    list_columns = BILINGUAL
+    label_columns = CODE_LABEL
+    list_columns = NAMES
     search_columns = BILINGUAL
     show_columns = add_columns = edit_columns = BILINGUAL
+    formatters_columns = AS_CODE
     base_order = ("code", "asc")
 
 
@@ -56,9 +67,11 @@ class IncomeSupportView(GuichetModelView):
     datamodel = GuichetInterface(IncomeSupport)
     list_title = _l("Income supports")
     record_name = _l("income support")
-    list_columns = BILINGUAL
+    label_columns = CODE_LABEL
+    list_columns = NAMES
     search_columns = BILINGUAL
     show_columns = add_columns = edit_columns = BILINGUAL
+    formatters_columns = AS_CODE
     base_order = ("code", "asc")
 
 
