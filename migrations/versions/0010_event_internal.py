@@ -1,7 +1,7 @@
 """application events: internal notes (for staff only)
 
-Revision ID: 0008_event_internal
-Revises: 0007_report_exports
+Revision ID: 0010_event_internal
+Revises: 0009_security_hardening
 Create Date: 2026-12-02 14:40:00
 
 Notes recorded before this revision were all shown to the learner: they stay visible (false).
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0008_event_internal'
-down_revision = '0007_report_exports'
+revision = '0010_event_internal'
+down_revision = '0009_security_hardening'
 branch_labels = None
 depends_on = None
 
