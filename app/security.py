@@ -55,7 +55,7 @@ class ResetMyPasswordView(FabResetMyPasswordView):
     """FAB's view (same name, so its permission and endpoints stay), with the current password."""
 
     form = ChangeMyPasswordForm
-    form_fieldsets = [(None, {"fields": ["current_password", "password", "conf_password"]})]
+    form_fieldsets = [(_l("Password"), {"fields": ["current_password", "password", "conf_password"]})]
 
 
 def role_labels(roles) -> str:
