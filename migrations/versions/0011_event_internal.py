@@ -1,7 +1,7 @@
 """application events: internal notes (for staff only)
 
-Revision ID: 0010_event_internal
-Revises: 0009_security_hardening
+Revision ID: 0011_event_internal
+Revises: 0010_group_request_exam_unique
 Create Date: 2026-12-02 14:40:00
 
 Notes recorded before this revision were all shown to the learner: they stay visible (false).
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0010_event_internal'
-down_revision = '0009_security_hardening'
+revision = '0011_event_internal'
+down_revision = '0010_group_request_exam_unique'
 branch_labels = None
 depends_on = None
 
