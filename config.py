@@ -39,7 +39,25 @@ class Config:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     REDIS_URL = os.environ.get("REDIS_URL")  # None: jobs run inline after commit
     RQ_QUEUE = os.environ.get("RQ_QUEUE", "guichet")
-    EMBEDDED_DUE_JOBS_EVERY = 30  # seconds; embedded mode runs due delayed jobs from requests
+    # Background work (docs/ARCHITECTURE.md, "Jobs"): the sweeper and the schedule run every
+    # JOB_SWEEP_SECONDS in the worker (and, in the embedded server, in a background thread).
+    JOB_SWEEP_SECONDS = int(os.environ.get("JOB_SWEEP_SECONDS", "30"))
+    # A pending job not picked up this long after its time is pushed to Redis again.
+    JOB_PENDING_GRACE_SECONDS = int(os.environ.get("JOB_PENDING_GRACE_SECONDS", "60"))
+    # A job running longer than this is stopped by rq; one left "running" past it (a killed worker) is recovered.
+    JOB_TIMEOUT = int(os.environ.get("JOB_TIMEOUT", "600"))
+    # Seconds before each retry of a failed job (rq Retry); after the last one the job ends "failed".
+    JOB_RETRY_INTERVALS = tuple(int(s) for s in os.environ.get("JOB_RETRY_INTERVALS", "30,300,1800").split(",") if s)
+    # After a failed push to Redis, the web process stops trying for this long (the sweeper pushes later).
+    REDIS_RETRY_SECONDS = int(os.environ.get("REDIS_RETRY_SECONDS", "10"))
+    # `make run` sets it: the embedded server runs the sweeper, the schedule and due jobs in a thread.
+    EMBEDDED_SCHEDULER = os.environ.get("EMBEDDED_SCHEDULER", "false").lower() == "true"
+    EMBEDDED_DUE_JOBS_EVERY = 30  # seconds; embedded mode also runs due delayed jobs from requests
+    # Class-start reminders go this many days before the first class (once per registration).
+    REMINDER_DAYS_BEFORE_START = int(os.environ.get("REMINDER_DAYS_BEFORE_START", "3"))
+    # Ended or expired sessions and used or expired account links are deleted after this many days.
+    SESSION_KEEP_DAYS = int(os.environ.get("SESSION_KEEP_DAYS", "30"))
+    SMTP_TIMEOUT_SECONDS = int(os.environ.get("SMTP_TIMEOUT_SECONDS", "20"))
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER")  # None: e-mails are written to MAIL_FILE_DIR
     MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR")  # None: instance/mail (one .eml file per e-mail)
@@ -136,6 +154,8 @@ class TestConfig(Config):
     MAIL_SERVER = None
     MAIL_FILE_DIR = str(Path(tempfile.gettempdir()) / f"guichet-test-mail-{os.getuid()}")
     EMBEDDED_DUE_JOBS_EVERY = None
+    EMBEDDED_SCHEDULER = False
+    JOB_RETRY_INTERVALS = ()  # a failing job fails at once unless a test asks for retries
     WTF_CSRF_ENABLED = False
     # Tests log in hundreds of times from one address; the rate-limit tests turn it on.
     RATELIMIT_ENABLED = False

@@ -99,7 +99,7 @@ def configure_i18n(app: Flask) -> None:
 
 def configure_views(app: Flask) -> None:
     from . import crafted_input
-    from .views import api_errors, errors, register_views
+    from .views import api_errors, errors, health, register_views
 
     from .services.public_links import public_url
 
@@ -108,6 +108,7 @@ def configure_views(app: Flask) -> None:
     app.jinja_env.globals["public_url"] = public_url
     crafted_input.install_error_handlers(app)
     api_errors.init_app(app)
+    health.init_app(app)
 
 
 def configure_jobs(app: Flask) -> None:

@@ -37,7 +37,7 @@ ENDED = {
 KEPT_AT_LOGIN = ("_user_id", "_fresh", "_id", "locale")
 # Endpoints a staff session may reach before passing its second factor.
 BEFORE_MFA = {"MfaView.setup", "MfaView.verify", "LocaleView.index"}
-UNGUARDED = {"static", "appbuilder.static"}
+UNGUARDED = {"static", "appbuilder.static", "health"}
 
 
 def login_endpoint() -> str:

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def register_cli(app: Flask) -> None:
     """Attach the project's commands to ``flask``."""
-    for command in (seed_roles, seed_demo, demo_accounts, worker, jobs, translations, allowances, retention):
+    for command in (seed_roles, seed_demo, demo_accounts, worker, jobs, translations, allowances, retention,
+                    offers, reminders, purge):
         app.cli.add_command(command)
 
 
@@ -69,32 +70,39 @@ def demo_accounts() -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @with_appcontext
 def worker(burst: bool) -> None:
-    """Run an rq worker on the project's queue (needs REDIS_URL)."""
-    from rq import Worker
-
-    from .jobs import queue
-    from .jobs.requeue import requeue_pending
-    from .jobs.worker import bind_app
+    """Run an rq worker on the project's queue (needs REDIS_URL); it also sweeps and runs the schedule."""
+    from .jobs.sweeper import requeue_pending
+    from .jobs.worker import make_worker
 
     if not current_app.config.get("REDIS_URL"):
         raise click.UsageError("REDIS_URL is not set: jobs already run inline after each commit.")
-    click.echo(f"re-queued {requeue_pending(current_app._get_current_object())} pending job(s)")
-    bind_app(current_app._get_current_object())
-    db.engine.dispose()  # each forked work horse opens its own connections
-    q = queue(current_app)
-    Worker([q], connection=q.connection).work(burst=burst, with_scheduler=True)
+    import time
+
+    app = current_app._get_current_object()
+    click.echo(f"re-queued {requeue_pending(app)} pending job(s)")
+    while True:  # rq quits on some Redis errors between jobs: start again, the database keeps the work
+        rq_worker = None
+        try:
+            rq_worker = make_worker(app)
+            db.engine.dispose()  # each forked work horse opens its own connections
+            rq_worker.work(burst=burst, with_scheduler=True)
+        except Exception as exc:  # noqa: BLE001 - Redis gone during start or teardown
+            click.echo(f"worker stopped ({type(exc).__name__}); starting again when Redis answers", err=True)
+        if burst or (rq_worker is not None and rq_worker._stop_requested):
+            return
+        time.sleep(2)
 
 
 @click.group("jobs")
 def jobs() -> None:
-    """Inspect and re-queue background jobs."""
+    """Inspect and re-queue background jobs; the schedule."""
 
 
 @jobs.command("requeue")
 @with_appcontext
 def jobs_requeue() -> None:
     """Push again every job whose push to Redis did not happen (status pending)."""
-    from .jobs.requeue import requeue_pending
+    from .jobs.sweeper import requeue_pending
 
     click.echo(f"re-queued {requeue_pending(current_app._get_current_object())} pending job(s)")
 
@@ -106,6 +114,87 @@ def jobs_run_due() -> None:
     from .jobs import run_due_jobs
 
     click.echo(f"ran {run_due_jobs(current_app._get_current_object())} due job(s)")
+
+
+@jobs.command("tick")
+@with_appcontext
+def jobs_tick() -> None:
+    """One round of what the worker does on its own: recover stuck jobs, push overdue ones, enqueue
+    the scheduled work that is due (and, embedded, run the due jobs)."""
+    from .jobs.sweeper import tick
+
+    summary = tick(current_app._get_current_object())
+    click.echo("tick: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+
+
+@jobs.command("schedule")
+@with_appcontext
+def jobs_schedule() -> None:
+    """List the scheduled work, its cadence and its latest occurrence."""
+    from .jobs.schedule import SCHEDULE
+    from .models import Job
+    from .models.base import utcnow
+
+    now = utcnow()
+    for item in SCHEDULE:
+        slot = item.latest_slot(now)
+        job = db.session.scalar(db.select(Job).where(Job.key == item.key(slot)))
+        state = job.status.value if job else "not enqueued yet"
+        click.echo(f"  {item.name:<22} {item.task:<28} {item.cadence():<32} {slot:%Y-%m-%d %H:%M}Z {state}")
+
+
+@click.group("offers")
+def offers() -> None:
+    """Seat offers made from waiting lists."""
+
+
+@offers.command("expire")
+@with_appcontext
+def offers_expire() -> None:
+    """Expire the seat offers not accepted in time; each seat goes to the next person in line."""
+    from .models.base import utcnow
+    from .services.enrolment import expire_offers
+
+    expired = expire_offers(db.session, now=utcnow())
+    db.session.commit()
+    click.echo(f"expired {expired} offer(s)")
+
+
+@click.group("reminders")
+def reminders() -> None:
+    """Messages sent ahead of time to learners."""
+
+
+@reminders.command("class-start")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day of the run (default: today in Montréal).")
+@with_appcontext
+def reminders_class_start(today) -> None:
+    """Remind the learners whose class starts within REMINDER_DAYS_BEFORE_START days (once each)."""
+    from .services.reminders import send_class_start_reminders
+    from .services.service_clock import montreal_today
+
+    sent = send_class_start_reminders(db.session, today.date() if today else montreal_today(),
+                                      current_app.config["REMINDER_DAYS_BEFORE_START"])
+    db.session.commit()
+    click.echo(f"sent {sent} class-start reminder(s)")
+
+
+@click.group("purge")
+def purge() -> None:
+    """Delete what has no use any more."""
+
+
+@purge.command("run")
+@with_appcontext
+def purge_run() -> None:
+    """Delete used or expired account links, old sessions and old finished jobs (SESSION_KEEP_DAYS)."""
+    from .models.base import utcnow
+    from .services.purge import purge_expired
+
+    counts = purge_expired(db.session, utcnow(), current_app.config["SESSION_KEEP_DAYS"])
+    db.session.commit()
+    click.echo("purged: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
 
 
 @click.command("translations")

@@ -85,7 +85,7 @@ def test_sign_up_apply_decision_and_placement_reach_the_learner_in_their_languag
     assert signed_up.status_code == 302, page(signed_up)
     (verification,) = [m for m in inbox.messages if m["To"] == email]
     assert verification["Subject"] == "Confirm your e-mail address"
-    link = VERIFY_LINK.search(verification.get_content()).group(1)
+    link = VERIFY_LINK.search(verification.get_body(("plain",)).get_content()).group(1)
     assert learner.get(link).status_code == 302
     logged_in = conftest_login(learner, email, PASSWORD)
     assert logged_in.status_code == 302 and "/login" not in logged_in.headers["Location"]
@@ -138,6 +138,6 @@ def test_sign_up_apply_decision_and_placement_reach_the_learner_in_their_languag
                         "We have received your application", "Your application is approved",
                         "Your French level has been assessed"]
     approved = next(m for m in inbox.messages if m["To"] == email and m["Subject"] == "Your application is approved")
-    assert "Welcome aboard!" in approved.get_content()
+    assert "Welcome aboard!" in approved.get_body(("plain",)).get_content()
     level = next(m for m in inbox.messages if m["To"] == email and m["Subject"].startswith("Your French level"))
-    assert "your overall level is 5" in level.get_content()
+    assert "your overall level is 5" in level.get_body(("plain",)).get_content()

@@ -1,9 +1,10 @@
 """The job seam: ``enqueue(task, **args)`` writes a Job row in the caller's transaction.
 
 After that transaction commits, the job runs inline (no ``REDIS_URL``: the embedded default)
-or is pushed to rq. A job whose push failed stays ``pending`` and is pushed again by
-``flask jobs requeue`` (the worker command does so at start). Each job runs in its own app
-context with its own database session, as an rq worker would run it.
+or is pushed to rq. A job whose push failed stays ``pending`` and the sweeper
+(``app.jobs.sweeper``, run by the worker on a schedule) pushes it again. Each job runs in its
+own app context with its own database session, as an rq worker would run it, and is claimed by
+one conditional UPDATE so that it never runs twice at once.
 """
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ def task(name: str):
     return register
 
 
-def enqueue(task_name: str, session: Session | None = None, run_at: dt.datetime | None = None, **args) -> Job:
+def enqueue(task_name: str, session: Session | None = None, run_at: dt.datetime | None = None,
+            key: str | None = None, **args) -> Job:
     """Record a job in the current transaction; it runs or is queued once the transaction commits.
 
     With ``run_at`` the job waits until then: rq schedules it (workers run with the scheduler);
@@ -44,7 +46,7 @@ def enqueue(task_name: str, session: Session | None = None, run_at: dt.datetime 
     if task_name not in TASKS:
         raise KeyError(f"unknown task {task_name!r}")
     session = session or db.session
-    job = Job(task=task_name, args=args, run_at=run_at)
+    job = Job(task=task_name, args=args, run_at=run_at, key=key)
     session.add(job)
     session.flush()
     session.info.setdefault(_PENDING_KEY, []).append((job.id, run_at))
@@ -65,26 +67,51 @@ def _after_rollback(session: Session) -> None:
         session.info.pop(_PENDING_KEY, None)
 
 
-def dispatch(app: Flask, job_id: int, run_at: dt.datetime | None = None) -> None:
-    """Run a committed job inline, or push it to rq when Redis is configured.
+def rq_job_id(job_id: int) -> str:
+    return f"guichet-job-{job_id}"
+
+
+def dispatch(app: Flask, job_id: int, run_at: dt.datetime | None = None) -> bool:
+    """Run a committed job inline, or push it to rq when Redis is configured; True when done.
 
     A job due later is scheduled in rq, or left pending for ``run_due_jobs`` in embedded mode.
+    When Redis is down the job stays pending (the sweeper pushes it later) and the outage is
+    logged once, not once per request.
     """
     if app.config.get("REDIS_URL"):
+        from .redis_link import link
+
+        redis = link(app)
+        if not redis.may_try():
+            return False
         try:
-            q = queue(app)
-            if run_at is not None and run_at > utcnow():
-                q.enqueue_at(run_at, "app.jobs.worker.run_job", job_id, job_id=f"guichet-job-{job_id}")
-            else:
-                q.enqueue("app.jobs.worker.run_job", job_id, job_id=f"guichet-job-{job_id}")
-        except Exception:  # the row stays pending; `flask jobs requeue` pushes it again
-            log.exception("could not push job %s to Redis", job_id)
-        return
+            push(app, job_id, run_at)
+        except Exception as exc:  # noqa: BLE001 - any failure to reach Redis leaves the job pending
+            redis.failed(exc)
+            return False
+        redis.succeeded()
+        return True
     if run_at is not None and run_at > utcnow():
-        return
+        return False
     from .worker import run_job_in
 
     run_job_in(app, job_id)
+    return True
+
+
+def push(app: Flask, job_id: int, run_at: dt.datetime | None = None) -> None:
+    """Put the job on the rq queue (at ``run_at`` if later), with rq's retries and time limit."""
+    from rq import Retry
+
+    q = queue(app)
+    intervals = list(app.config.get("JOB_RETRY_INTERVALS") or ())
+    options = {"job_id": rq_job_id(job_id), "job_timeout": app.config.get("JOB_TIMEOUT", 600),
+               "retry": Retry(max=len(intervals), interval=intervals) if intervals else None,
+               "result_ttl": 3600, "failure_ttl": 7 * 24 * 3600}
+    if run_at is not None and run_at > utcnow():
+        q.enqueue_at(run_at, "app.jobs.worker.run_job", job_id, **options)
+    else:
+        q.enqueue("app.jobs.worker.run_job", job_id, **options)
 
 
 def run_due_jobs(app: Flask, now: dt.datetime | None = None) -> int:
@@ -100,6 +127,7 @@ def run_due_jobs(app: Flask, now: dt.datetime | None = None) -> int:
     return len(due)
 
 
+<<<<<<< HEAD
 def redis_connection(app: Flask):
     """The process's one Redis client for ``REDIS_URL``: its connection pool is reused by every
     request (redis-py's pool opens new sockets in a forked worker by itself)."""
@@ -116,6 +144,15 @@ def queue(app: Flask):
     from rq import Queue
 
     return Queue(app.config["RQ_QUEUE"], connection=redis_connection(app))
+=======
+def queue(app: Flask):
+    """The project's rq queue, on the application's Redis client."""
+    from rq import Queue
+
+    from .redis_link import link
+
+    return Queue(app.config["RQ_QUEUE"], connection=link(app).client)
+>>>>>>> f088f77 (Jobs that lose nothing: atomic claim, rq retries then failed, a sweeper in the worker (stuck and unpushed jobs), quiet Redis outages, /health, a schedule table for recurring work, a job monitor with retry and cancel, HTML and text e-mails with SMTP timeouts)
 
 
 def _run_due_jobs_now_and_then(app: Flask):
@@ -138,6 +175,10 @@ def init_app(app: Flask) -> None:
 
     if not app.config.get("REDIS_URL") and app.config.get("EMBEDDED_DUE_JOBS_EVERY"):
         app.before_request(_run_due_jobs_now_and_then(app))
+    if not app.config.get("REDIS_URL") and app.config.get("EMBEDDED_SCHEDULER"):
+        from .embedded import start_background_ticks
+
+        start_background_ticks(app)
 
     if not getattr(init_app, "_listening", False):
         event.listen(Session, "after_commit", _after_commit)

@@ -1,4 +1,8 @@
-"""Job tasks: thin wrappers that call a service with the job's own session."""
+"""Job tasks: thin wrappers that call a service with the job's own session.
+
+Every task may run more than once (a worker killed mid-job, a retry); each says how a second run
+changes nothing that the first one did (docs/ARCHITECTURE.md, "Jobs").
+"""
 from __future__ import annotations
 
 from ..extensions import db
@@ -8,13 +12,15 @@ from . import task
 
 @task("deliver_message")
 def deliver_message(message_id: int) -> dict:
+    """Idempotent: a message already sent (or kept in the outbox) is not sent again."""
     status = messaging.deliver(db.session, message_id)
     return {"status": status.value}
 
 
 @task("expire_offers")
 def expire_offers(as_of: str | None = None) -> dict:
-    """Expire the offers due at ``as_of`` (the time the job was scheduled for) or earlier."""
+    """Expire the offers due at ``as_of`` (the time the job was scheduled for) or earlier.
+    Idempotent: an expired offer is no longer an offer, so a second run finds nothing to expire."""
     import datetime as dt
 
     from ..models.base import utcnow
@@ -28,7 +34,9 @@ def expire_offers(as_of: str | None = None) -> dict:
 
 @task("build_payment_batch")
 def build_payment_batch(week: str, paid_on: str | None = None) -> dict:
-    """The weekly payment batch: compute the week's allowances, then pay what is owed up to its end."""
+    """The weekly payment batch: compute the week's allowances, then pay what is owed up to its end.
+    Idempotent: computing updates the week's rows in place and only unpaid rows are paid (locked
+    while paid), so a second run pays nothing twice."""
     import datetime as dt
 
     from ..services.allowances import run_weekly_batch, week_of
@@ -41,7 +49,8 @@ def build_payment_batch(week: str, paid_on: str | None = None) -> dict:
 
 @task("run_retention")
 def run_retention(today: str | None = None, dry_run: bool = False) -> dict:
-    """Law 25 retention: anonymise the learner files closed for long enough, purge expired incidents."""
+    """Law 25 retention: anonymise the learner files closed for long enough, purge expired incidents.
+    Idempotent: an anonymised file no longer matches, a purged incident is gone."""
     import datetime as dt
 
     from flask import current_app
@@ -62,3 +71,37 @@ def export_indicators(run_id: int) -> dict:
     from ..services.report_exports import run_export
 
     return run_export(db.session, run_id)
+
+
+@task("send_class_start_reminders")
+def send_class_start_reminders(today: str | None = None) -> dict:
+    """Reminders a few days before the first class. Idempotent: each registration's ``reminded_at``
+    is set with its message in one transaction, and only unreminded registrations are taken."""
+    import datetime as dt
+
+    from flask import current_app
+
+    from ..services.reminders import send_class_start_reminders as remind
+    from ..services.service_clock import montreal_today
+
+    day = dt.date.fromisoformat(today) if today else montreal_today()
+    sent = remind(db.session, day, current_app.config["REMINDER_DAYS_BEFORE_START"])
+    db.session.commit()
+    return {"reminded": sent}
+
+
+@task("purge_expired")
+def purge_expired(now: str | None = None) -> dict:
+    """Delete used/expired account links, old sessions and old finished jobs. Idempotent: deleting
+    what is already deleted deletes nothing."""
+    import datetime as dt
+
+    from flask import current_app
+
+    from ..models.base import utcnow
+    from ..services.purge import purge_expired as purge
+
+    moment = dt.datetime.fromisoformat(now) if now else utcnow()
+    counts = purge(db.session, moment, current_app.config["SESSION_KEEP_DAYS"])
+    db.session.commit()
+    return counts

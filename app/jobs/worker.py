@@ -1,14 +1,25 @@
-"""Running one job: in the web process after commit (inline) or in an rq worker."""
+"""Running one job: in the web process after commit (inline) or in an rq worker.
+
+A job is **claimed** by one conditional statement (``UPDATE job SET status = 'running' … WHERE
+id = :id AND status = 'pending'``): of two workers handed the same job (a push repeated by the
+sweeper, an rq retry racing a recovery), one changes the row and runs the task, the other changes
+nothing and returns. A failure leaves the job ``pending`` with a later ``run_at`` while retries
+remain (rq's ``Retry`` runs it again after the interval), then ``failed``.
+"""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import traceback
 
 from flask import Flask
+from rq import Worker
+from sqlalchemy import update
 
 from ..extensions import db
 from ..models import Job, JobStatus
 from ..models.base import utcnow
+from .progress import running
 
 log = logging.getLogger(__name__)
 _worker_app: Flask | None = None
@@ -30,32 +41,49 @@ def run_job(job_id: int) -> None:
     run_job_in(_worker_app, job_id, reraise=True)
 
 
+def claim(session, job_id: int, now: dt.datetime) -> bool:
+    """Take a pending job for this run, atomically; False when another run has it or it is over."""
+    claimed = session.execute(
+        update(Job).where(Job.id == job_id, Job.status == JobStatus.PENDING)
+        .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, started_at=now, finished_at=None, progress=0)
+        .execution_options(synchronize_session=False)).rowcount
+    session.commit()
+    return claimed == 1
+
+
+def retry_delay(app: Flask, attempts: int) -> dt.timedelta | None:
+    """How long before the next attempt after ``attempts`` failed ones; None when it was the last."""
+    intervals = tuple(app.config.get("JOB_RETRY_INTERVALS") or ())
+    if attempts > len(intervals):
+        return None
+    return dt.timedelta(seconds=intervals[attempts - 1])
+
+
 def run_job_in(app: Flask, job_id: int, reraise: bool = False) -> None:
-    """Run the job in a fresh app context (and so a fresh session); record the outcome."""
+    """Claim the job, run its task in a fresh app context (so a fresh session), record the outcome."""
     from . import TASKS
 
     with app.app_context():
-        job = db.session.get(Job, job_id)
-        if job is None or job.status == JobStatus.DONE:
+        if not claim(db.session, job_id, utcnow()):
             return
-        job.status = JobStatus.RUNNING
-        job.attempts += 1
-        job.started_at = utcnow()
-        db.session.commit()
-        from .progress import running
-
+        job = db.session.get(Job, job_id)
         try:
             with running(job_id):
                 result = TASKS[job.task](**job.args)
         except Exception as exc:
             db.session.rollback()
             job = db.session.get(Job, job_id)
-            job.status = JobStatus.FAILED
-            job.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            job.finished_at = utcnow()
+            job.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:4000]
+            delay = retry_delay(app, job.attempts)
+            if delay is None:
+                job.status, job.finished_at = JobStatus.FAILED, utcnow()
+                log.error("job %s (%s) failed after %s attempt(s): %s", job_id, job.task, job.attempts, job.error)
+            else:
+                job.status, job.run_at = JobStatus.PENDING, utcnow() + delay
+                log.warning("job %s (%s) failed (attempt %s), retried in %s s: %s", job_id, job.task,
+                            job.attempts, int(delay.total_seconds()), job.error)
             db.session.commit()
-            log.exception("job %s (%s) failed", job_id, job.task)
-            if reraise:
+            if reraise:  # rq records the failure and, while retries remain, runs it again later
                 raise
             return
         job = db.session.get(Job, job_id)
@@ -63,5 +91,43 @@ def run_job_in(app: Flask, job_id: int, reraise: bool = False) -> None:
         if job.progress_total:
             job.progress = job.progress_total
         job.result = result if isinstance(result, dict) else None
+        job.error = None
         job.finished_at = utcnow()
         db.session.commit()
+
+
+class GuichetWorker(Worker):
+    """rq's forking worker whose maintenance step also sweeps stuck jobs and runs the schedule.
+
+    The maintenance step runs in the worker's main process between jobs (never in a thread), every
+    ``JOB_SWEEP_SECONDS``; the database pool is emptied afterwards so that a forked work horse
+    inherits no open connection. While Redis is down the worker waits and reconnects by itself.
+    """
+
+    max_connection_wait_time = 5.0
+
+    def run_maintenance_tasks(self):
+        super().run_maintenance_tasks()
+        from .sweeper import tick
+
+        app = _worker_app
+        if app is None:
+            return
+        try:
+            tick(app)
+        except Exception:  # noqa: BLE001 - a failed sweep is retried at the next one
+            log.exception("the job sweep failed; it runs again in %s s", self.maintenance_interval)
+        finally:
+            with app.app_context():
+                db.engine.dispose()
+
+
+def make_worker(app: Flask) -> GuichetWorker:
+    """The worker of ``flask worker``: the project's queue, maintenance every JOB_SWEEP_SECONDS."""
+    from . import queue
+
+    bind_app(app)
+    q = queue(app)
+    sweep = max(1, int(app.config.get("JOB_SWEEP_SECONDS", 30)))
+    # rq wakes from its blocking wait every worker_ttl - 15 s: wake often enough to sweep on time
+    return GuichetWorker([q], connection=q.connection, maintenance_interval=sweep, worker_ttl=sweep + 15)

@@ -6,7 +6,7 @@ import datetime as dt
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import UTCDateTime, utcnow
@@ -47,6 +47,7 @@ class JobStatus(LabelledEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 LABELS.update({
@@ -59,6 +60,7 @@ LABELS.update({
     JobStatus.RUNNING: _l("Running"),
     JobStatus.DONE: _l("Done"),
     JobStatus.FAILED: _l("Failed"),
+    JobStatus.CANCELLED: _l("Cancelled"),
 })
 
 
@@ -91,8 +93,11 @@ class Job(Model):
     """A background task written in the caller's transaction and run after it commits."""
 
     __tablename__ = "job"
+    __table_args__ = (UniqueConstraint("key", name="uq_job_key"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     task: Mapped[str] = mapped_column(String(80), index=True)
+    # One occurrence of scheduled work ("schedule:<name>:<slot>"): the unique key makes it run once.
+    key: Mapped[str | None] = mapped_column(String(120))
     args: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[JobStatus] = mapped_column(db_enum(JobStatus, "job_status"), default=JobStatus.PENDING, index=True)
     rq_id: Mapped[str | None] = mapped_column(String(64))

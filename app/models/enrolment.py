@@ -54,6 +54,8 @@ class Enrolment(Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     enrolled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When the class-start reminder went to the learner (it goes once).
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     learner: Mapped[Learner] = relationship(back_populates="enrolments")
     section: Mapped[Section] = relationship(back_populates="enrolments")

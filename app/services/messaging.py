@@ -128,6 +128,11 @@ TEMPLATES = {
            "account, on every device. Log in again to continue.\n\nIf you did not ask for this, choose a "
            "new password:\n{forgot}\n\nFrancisation Québec"),
     ),
+    "class_start": (
+        _l("Your class starts soon: {course}"),
+        _l("Hello {name},\n\nYour class in section {section} of {course} starts on {date}. "
+           "You will find the schedule and the place in your file.\n\nFrancisation Québec"),
+    ),
     "notice": (
         _l("A message from Francisation Québec"),
         _l("Hello {name},\n\n{text}\n\nFrancisation Québec"),
@@ -180,26 +185,64 @@ def already_delivered(message: Message | None) -> bool:
     return message is None or message.status in (DeliveryStatus.SENT, DeliveryStatus.OUTBOX)
 
 
+def html_body(message: Message, body: str) -> str:
+    """The HTML part: the same words as the text part, paragraphs kept and addresses made links."""
+    from flask import render_template
+
+    return render_template("email/message.html", message=message, paragraphs=paragraphs(body))
+
+
+_URL = re.compile(r"(https?://[^\s<>\"]+)")
+
+
+def paragraphs(body: str) -> list[list[tuple[str, str]]]:
+    """The body as paragraphs of lines, each line split into ("text"|"link", value) pieces."""
+    result = []
+    for block in body.split("\n\n"):
+        lines = []
+        for line in block.splitlines():
+            pieces = [("link" if index % 2 else "text", piece)
+                      for index, piece in enumerate(_URL.split(line)) if piece]
+            lines.append(pieces)
+        result.append(lines)
+    return result
+
+
+def build_email(message: Message, config, body: str | None = None) -> EmailMessage:
+    """The e-mail of a message (``body``: the stored one unless given, e.g. with its secrets): text
+    and HTML alternatives in the recipient's language, and a Message-ID fixed by the message's id
+    (a resend after a crash carries the same one)."""
+    body = message.body if body is None else body
+    email = EmailMessage()
+    email["From"] = config["MAIL_DEFAULT_SENDER"]
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    domain = config["MAIL_DEFAULT_SENDER"].rsplit("@", 1)[-1].strip("> ") or "guichet.invalid"
+    email["Message-ID"] = f"<guichet-message-{message.id}@{domain}>"
+    with force_locale(message.language.value):
+        html = html_body(message, body)
+    email.set_content(body)
+    email.add_alternative(html, subtype="html")
+    email["Content-Language"] = message.language.value  # after set_content, which resets Content-* headers
+    return email
+
+
 def deliver(session: Session, message_id: int, secrets: dict | None = None) -> DeliveryStatus:
     """Send one message by SMTP when MAIL_SERVER is set; otherwise write it to the local mail folder.
 
     ``secrets`` (e.g. ``{"link": ...}``) are payload values that go into the e-mail only: the
-    stored message keeps its redacted body.
+    stored message keeps its redacted body. Idempotent: a message already sent or kept is not sent
+    again; ``sent`` is committed right after the SMTP server accepted it.
     """
     message = session.get(Message, message_id)
     if already_delivered(message):
         return message.status if message else DeliveryStatus.FAILED
     config = current_app.config
     message.attempts += 1
-    email = EmailMessage()
-    email["From"] = config["MAIL_DEFAULT_SENDER"]
-    email["To"] = message.recipient
-    email["Subject"] = message.subject
     body = message.body
     if secrets:
         body = render(message.template, message.language, {**(message.payload or {}), **secrets})[1]
-    email.set_content(body)
-    email["Content-Language"] = message.language.value  # after set_content, which resets Content-* headers
+    email = build_email(message, config, body)
     if not config.get("MAIL_SERVER"):
         path = write_to_mail_folder(message, email)
         message.status = DeliveryStatus.OUTBOX
@@ -207,7 +250,8 @@ def deliver(session: Session, message_id: int, secrets: dict | None = None) -> D
         session.commit()
         return message.status
     try:
-        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"],
+                          timeout=config.get("SMTP_TIMEOUT_SECONDS", 20)) as smtp:
             if config.get("MAIL_USE_TLS"):
                 smtp.starttls()
             if config.get("MAIL_USERNAME"):

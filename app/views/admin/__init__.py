@@ -4,13 +4,13 @@ from flask_appbuilder import AppBuilder
 
 from . import (
     accounts, agent_desk, catalogue, clients, compliance, csv_export, enrolment, enterprise_requests, enterprises,
-    finance, intake, partners, records, reference, support,
+    finance, intake, job_monitor, partners, records, reference, support,
 )
 
 # Menu order: the daily work first, reference data and compliance last.
 # agent_desk adds its pages to the Intake and Records categories, so it comes after both.
 MODULES = (catalogue, clients, intake, enrolment, records, agent_desk, finance, partners, enterprises,
-           enterprise_requests, compliance, reference, accounts, support)
+           enterprise_requests, compliance, job_monitor, reference, accounts, support)
 
 
 def register(appbuilder: AppBuilder) -> None:

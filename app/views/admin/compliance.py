@@ -104,7 +104,8 @@ class JobView(ReadOnlyModelView):
     }
     list_columns = ["id", "task", "status", "attempts", "progress", "created_at", "finished_at"]
     search_columns = ["task", "status", "error"]
-    show_columns = ["id", "task", "args", "status", "rq_id", "attempts", "progress", "result", "error", "created_at",
+    # never the arguments: they may name a person (the monitor shows no more than this)
+    show_columns = ["id", "task", "status", "attempts", "progress", "result", "error", "created_at", "run_at",
                     "started_at", "finished_at"]
     base_order = ("created_at", "desc")
 
