@@ -28,7 +28,7 @@ demo: db
 
 run: demo
 	$(FLASK) demo-accounts
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	EMBEDDED_SCHEDULER=true $(FLASK) run --host 127.0.0.1 --port 5000
 
 # Two pytest-xdist workers (one per core here); each builds its own databases and Redis db.
 TEST_WORKERS ?= 2

@@ -76,19 +76,23 @@ def worker(burst: bool) -> None:
 
     if not current_app.config.get("REDIS_URL"):
         raise click.UsageError("REDIS_URL is not set: jobs already run inline after each commit.")
+    import signal
     import time
 
     app = current_app._get_current_object()
     click.echo(f"re-queued {requeue_pending(app)} pending job(s)")
     while True:  # rq quits on some Redis errors between jobs: start again, the database keeps the work
         rq_worker = None
+        # between two rq runs a stop signal ends the command at once (rq installs its own handlers)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             rq_worker = make_worker(app)
             db.engine.dispose()  # each forked work horse opens its own connections
             rq_worker.work(burst=burst, with_scheduler=True)
         except Exception as exc:  # noqa: BLE001 - Redis gone during start or teardown
             click.echo(f"worker stopped ({type(exc).__name__}); starting again when Redis answers", err=True)
-        if burst or (rq_worker is not None and rq_worker._stop_requested):
+        if burst or (rq_worker is not None and (rq_worker.stop_asked or rq_worker._stop_requested)):
             return
         time.sleep(2)
 

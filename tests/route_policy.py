@@ -184,7 +184,7 @@ POLICY: dict[str, str] = {
     "MyFileApi.applications": "api-jwt", "MyFileApi.finance": "api-jwt", "MyFileApi.results": "api-jwt",
     "MyFileApi.training": "api-jwt",
     "MyFileView.applications": "learner", "MyFileView.finance": "learner", "MyFileView.index": "learner",
-    "MyFileView.results": "learner", "MyFileView.training": "learner",
+    "MyFileView.messages": "learner", "MyFileView.results": "learner", "MyFileView.training": "learner",
     "OpenApi.get": "fab-api",
     "PartnerMembershipView.action": "fab-action", "PartnerMembershipView.action_post": "fab-action",
     "PartnerMembershipView.add": "fab", "PartnerMembershipView.delete": "fab",

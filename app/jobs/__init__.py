@@ -156,7 +156,8 @@ def queue(app: Flask):
 
 
 def _run_due_jobs_now_and_then(app: Flask):
-    """Embedded mode has no scheduler: a request runs the due delayed jobs, at most every N seconds."""
+    """Embedded mode without the background thread (a server other than `make run`): a request runs
+    the due delayed jobs, at most every N seconds."""
     every = app.config.get("EMBEDDED_DUE_JOBS_EVERY")
     last = {"at": 0.0}
 
@@ -173,12 +174,12 @@ def _run_due_jobs_now_and_then(app: Flask):
 def init_app(app: Flask) -> None:
     from . import tasks  # noqa: F401  (registers the task functions)
 
-    if not app.config.get("REDIS_URL") and app.config.get("EMBEDDED_DUE_JOBS_EVERY"):
-        app.before_request(_run_due_jobs_now_and_then(app))
     if not app.config.get("REDIS_URL") and app.config.get("EMBEDDED_SCHEDULER"):
         from .embedded import start_background_ticks
 
         start_background_ticks(app)
+    elif not app.config.get("REDIS_URL") and app.config.get("EMBEDDED_DUE_JOBS_EVERY"):
+        app.before_request(_run_due_jobs_now_and_then(app))
 
     if not getattr(init_app, "_listening", False):
         event.listen(Session, "after_commit", _after_commit)

@@ -105,6 +105,11 @@ class GuichetWorker(Worker):
     """
 
     max_connection_wait_time = 5.0
+    stop_asked = False  # a stop signal came (rq forgets it when Redis fails during its teardown)
+
+    def request_stop(self, signum, frame):
+        self.stop_asked = True
+        super().request_stop(signum, frame)
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()

@@ -22,6 +22,7 @@ from .refusals import Refusal
 TASK_LABELS = {
     "deliver_message": _l("Send an e-mail"),
     "deliver_account_link": _l("Send an account link"),
+    "deliver_invitation": _l("Send an invitation to link a learner file to a business"),
     "send_password_reset": _l("Password reset request"),
     "expire_offers": _l("Expire seat offers"),
     "build_payment_batch": _l("Allowance payment batch"),

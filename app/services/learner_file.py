@@ -383,3 +383,18 @@ def application_history(session: Session, learner: Learner) -> list[ApplicationH
         .options(selectinload(Application.events))).all()
     return [ApplicationHistory(application, sorted(application.events, key=lambda e: (e.at, e.id)))
             for application in applications]
+
+
+# --- messages -------------------------------------------------------------------------------------
+
+def messages(session: Session, learner: Learner, page: int = 1, per_page: int = DEFAULT_PER_PAGE) -> Page:
+    """The messages written to the learner, newest first, as stored (a personal link is never in
+    the stored copy). Only the learner's own: the learner comes from the session, never the URL."""
+    from ..models import Message
+
+    page, per_page = page_bounds(page, per_page)
+    total = session.scalar(select(func.count(Message.id)).where(Message.learner_id == learner.id))
+    rows = session.scalars(select(Message).where(Message.learner_id == learner.id)
+                           .order_by(Message.created_at.desc(), Message.id.desc())
+                           .offset((page - 1) * per_page).limit(per_page)).all()
+    return Page(list(rows), total, page, per_page)

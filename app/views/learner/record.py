@@ -29,7 +29,16 @@ SECTIONS = (
     ("MyFileView.results", _l("Exam results")),
     ("MyFileView.finance", _l("Financial record")),
     ("MyFileView.applications", _l("Applications")),
+    ("MyFileView.messages", _l("Messages")),
 )
+
+# A message's delivery, in the learner's words.
+DELIVERY_LABELS = {
+    "queued": _l("Being sent"),
+    "sent": _l("Sent by e-mail"),
+    "outbox": _l("Kept here (not sent by e-mail)"),
+    "failed": _l("Not delivered yet: we will try again"),
+}
 
 # Why an enrolment ended, for the codes the application itself writes; other reasons are shown as written.
 REASON_LABELS = {code: label for code, label in DROP_REASONS if code} | {
@@ -137,6 +146,15 @@ class MyFileView(BaseView):
     def applications(self, learner):
         return self._render("learner/record_applications.html", learner, _("My applications"),
                             applications=service.application_history(db.session, learner))
+
+    @expose("/messages")
+    @learner_required
+    def messages(self, learner):
+        record = service.messages(db.session, learner, page_argument(), PER_PAGE)
+        if record.page > record.pages:
+            abort(404)
+        return self._render("learner/record_messages.html", learner, _("My messages"), record=record,
+                            delivery=lambda message: str(DELIVERY_LABELS[message.status.value]))
 
 
 def register(appbuilder) -> None:
