@@ -91,8 +91,11 @@ class Inbox:
         self.messages = []
         self.hold_next = False
         self.holding = threading.Event()
+        self.refused: set[str] = set()
 
     async def handle_DATA(self, server, session, envelope):
+        if self.refused & set(envelope.rcpt_tos):
+            return "554 5.7.1 recipient refused by the test server"
         if self.hold_next:
             self.hold_next = False
             self.holding.set()
@@ -160,8 +163,7 @@ class WorkerProcess:
             self.log.close()
 
 
-@pytest.fixture
-def redis_server():
+def own_redis():
     require(shutil.which("redis-server") is not None, "redis-server is not installed")
     server = OwnRedis()
     server.start()
@@ -169,12 +171,15 @@ def redis_server():
     server.stop()
 
 
-@pytest.fixture
-def workers(pg_url, tmp_path):
+redis_server = pytest.fixture(own_redis)
+shared_redis = pytest.fixture(scope="module")(own_redis)
+
+
+def worker_pool(database_url, directory):
     started = []
 
     def start(redis, mail_port):
-        worker = WorkerProcess(pg_url, redis, mail_port, tmp_path / f"worker-{len(started)}.log").start()
+        worker = WorkerProcess(database_url, redis, mail_port, directory / f"worker-{len(started)}.log").start()
         started.append(worker)
         return worker
 
@@ -182,6 +187,22 @@ def workers(pg_url, tmp_path):
     for worker in started:
         worker.stop()
         print(f"--- {worker.log_path.name} ---\n" + worker.log_path.read_text(errors="replace")[-4000:])
+
+
+@pytest.fixture
+def workers(pg_url, tmp_path):
+    yield from worker_pool(pg_url, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def stack(pg_url, shared_redis, tmp_path_factory):
+    """One Redis, one SMTP server and one worker shared by the outage and the failing-job tests."""
+    smtp = Smtp().start()
+    pool = worker_pool(pg_url, tmp_path_factory.mktemp("workers"))
+    next(pool)(shared_redis, smtp.port)
+    yield shared_redis, smtp
+    next(pool, None)
+    smtp.stop()
 
 
 def web_app(pg_url, redis):
@@ -229,92 +250,83 @@ def test_a_worker_killed_during_a_job_the_job_runs_again_and_mails_once(pg_url, 
         smtp.stop()
 
 
-def test_with_redis_down_the_site_works_and_every_mail_goes_once_when_it_is_back(
-        demo_app, pg_url, redis_server, workers):
+def test_with_redis_down_the_site_works_and_every_mail_goes_once_when_it_is_back(demo_app, pg_url, stack):
     from tests.test_accounts import sign_up
     from tests.test_application_form import fill_steps, login, make_applicant, start, step
 
-    smtp = Smtp().start()
-    try:
-        app = web_app(pg_url, redis_server)
-        workers(redis_server, smtp.port)
-        applicant = make_applicant(app, language=Language.EN)
-        with app.app_context():
-            from app.models import Learner
-
-            category = db.session.scalar(select(ClientCategory.id).where(ClientCategory.code == "immigrant"))
-            applicant["email"] = db.session.get(Learner, applicant["learner_id"]).email
-            db.session.remove()
-
-        redis_server.stop()
-        records = []
-        catcher = logging.Handler(logging.INFO)
-        catcher.emit = records.append
-        jobs_log = logging.getLogger("app.jobs")
-        jobs_log.addHandler(catcher)
-        newcomer = f"newcomer.{free_port()}@example.org"
-        registered = sign_up(app.test_client(), category, newcomer, language="fr")
-        assert registered.status_code == 302, registered.get_data(as_text=True)[:500]
-        client = app.test_client()
-        login(client, applicant["username"])
-        start(client)
-        fill_steps(app, client)
-        sent = step(client, 4, {"consent_truthful": "y", "consent_privacy": "y"}, action="send")
-        assert sent.status_code == 302
-        with app.app_context():
-            waiting = db.session.execute(select(Message.id, Message.recipient).where(
-                Message.recipient.in_([newcomer, applicant["email"]]))).all()
-            db.session.remove()
-        assert len(waiting) == 2 and all(job_of(app, m).status == JobStatus.PENDING for m, _ in waiting)
-        jobs_log.removeHandler(catcher)
-        assert [r.getMessage().split(" (")[0] for r in records] == ["Redis unreachable"], records
-        assert not any(r.exc_info for r in records)  # one line, no traceback
-
-        redis_server.start()  # same port, empty: nothing of the earlier queue survived
-        wait_for(lambda: all(message_status(app, m) == DeliveryStatus.SENT for m, _ in waiting), 60,
-                 message="delivery after the outage")
-        time.sleep(3)
-        for _message_id, recipient in waiting:
-            assert len(smtp.inbox.to(recipient)) == 1, recipient
-        assert smtp.inbox.to(newcomer)[0]["Subject"] == "Confirmez votre adresse courriel"
-    finally:
-        smtp.stop()
-
-
-def test_a_job_that_always_fails_ends_failed_then_runs_again_from_the_monitor(
-        demo_app, pg_url, redis_server, workers):
-    dead_port = free_port()  # nothing listens there yet: every attempt is refused
+    redis_server, smtp = stack
     app = web_app(pg_url, redis_server)
-    workers(redis_server, dead_port)
+    applicant = make_applicant(app, language=Language.EN)
+    with app.app_context():
+        from app.models import Learner
+
+        category = db.session.scalar(select(ClientCategory.id).where(ClientCategory.code == "immigrant"))
+        applicant["email"] = db.session.get(Learner, applicant["learner_id"]).email
+        db.session.remove()
+
+    redis_server.stop()
+    records = []
+    catcher = logging.Handler(logging.INFO)
+    catcher.emit = records.append
+    jobs_log = logging.getLogger("app.jobs")
+    jobs_log.addHandler(catcher)
+    newcomer = f"newcomer.{free_port()}@example.org"
+    registered = sign_up(app.test_client(), category, newcomer, language="fr")
+    assert registered.status_code == 302, registered.get_data(as_text=True)[:500]
+    client = app.test_client()
+    login(client, applicant["username"])
+    start(client)
+    fill_steps(app, client)
+    sent = step(client, 4, {"consent_truthful": "y", "consent_privacy": "y"}, action="send")
+    assert sent.status_code == 302
+    with app.app_context():
+        waiting = db.session.execute(select(Message.id, Message.recipient).where(
+            Message.recipient.in_([newcomer, applicant["email"]]))).all()
+        db.session.remove()
+    assert len(waiting) == 2 and all(job_of(app, m).status == JobStatus.PENDING for m, _ in waiting)
+    jobs_log.removeHandler(catcher)
+    assert [r.getMessage().split(" (")[0] for r in records] == ["Redis unreachable"], records
+    assert not any(r.exc_info for r in records)  # one line, no traceback
+
+    redis_server.start()  # same port, empty: nothing of the earlier queue survived
+    wait_for(lambda: all(message_status(app, m) == DeliveryStatus.SENT for m, _ in waiting), 60,
+             message="delivery after the outage")
+    time.sleep(3)
+    for _message_id, recipient in waiting:
+        assert len(smtp.inbox.to(recipient)) == 1, recipient
+    assert smtp.inbox.to(newcomer)[0]["Subject"] == "Confirmez votre adresse courriel"
+
+
+def test_a_job_that_always_fails_ends_failed_then_runs_again_from_the_monitor(demo_app, pg_url, stack):
+    redis_server, smtp = stack
+    app = web_app(pg_url, redis_server)
     with app.app_context():
         learner = make_learner(Language.FR)
-        message_id = send_to_learner(db.session, learner, "welcome").id
         address = learner.email
+        smtp.inbox.refused.add(address)  # the mail server refuses every attempt
+        message_id = send_to_learner(db.session, learner, "welcome").id
         db.session.commit()
     wait_for(lambda: job_of(app, message_id).status == JobStatus.FAILED, 60, message="final failure")
     job = job_of(app, message_id)
     assert job.attempts == 3 and "refused" in job.error.lower()
 
-    smtp = Smtp(dead_port).start()  # the mail server is back
-    try:
-        client = app.test_client()
-        from tests.conftest import login as form_login
+    smtp.inbox.refused.discard(address)  # the mail server accepts it again
+    client = app.test_client()
+    from tests.conftest import login as form_login
 
-        form_login(client, "admin", demo_app.config["DEMO_PASSWORD"])
-        pass_second_factor(client, "admin")
-        page = client.get("/jobs/monitor/?state=failed").get_data(as_text=True)
-        assert f"<td>{job.id}</td>" in page and "refused" in page
-        assert "message_id" not in page  # never the arguments
-        response = client.post(f"/jobs/monitor/retry/{job.id}")
-        assert response.status_code == 302
-        wait_for(lambda: message_status(app, message_id) == DeliveryStatus.SENT, 40, message="retry from the monitor")
-        assert len(smtp.inbox.to(address)) == 1
-        with app.app_context():
-            from app.models import AuditEvent
+    form_login(client, "admin", demo_app.config["DEMO_PASSWORD"])
+    pass_second_factor(client, "admin")
+    page = client.get("/jobs/monitor/?state=failed").get_data(as_text=True)
+    assert f"<td>{job.id}</td>" in page and "refused" in page
+    assert "message_id" not in page  # never the arguments
+    response = client.post(f"/jobs/monitor/retry/{job.id}")
+    assert response.status_code == 302
+    wait_for(lambda: message_status(app, message_id) == DeliveryStatus.SENT, 40, message="retry from the monitor")
+    assert len(smtp.inbox.to(address)) == 1
+    with app.app_context():
+        from app.models import AuditEvent
 
-            audit = db.session.scalar(select(AuditEvent.action).where(AuditEvent.object_type == "Job",
-                                                                      AuditEvent.object_id == str(job.id)))
-            db.session.remove()
-        assert audit == "job.retry"
-    finally:
-        smtp.stop()
+        audit = db.session.scalar(select(AuditEvent.action).where(AuditEvent.object_type == "Job",
+                                                                  AuditEvent.object_id == str(job.id)))
+        db.session.remove()
+    assert audit == "job.retry"

@@ -113,11 +113,12 @@ def test_the_purge_deletes_old_links_and_sessions_only(own_app):
     with World(own_app):
         user_id = own_app.appbuilder.sm.find_user(username=make_account(own_app)["username"]).id
         for days in (40, 5):
-            db.session.add(AccountToken(user_id=user_id, purpose=TokenPurpose.RESET_PASSWORD, token_hash=f"{days:064d}",
-                                        created_at=now - dt.timedelta(days=days),
-                                        expires_at=now - dt.timedelta(days=days) + dt.timedelta(hours=1)))
-            db.session.add(UserSession(user_id=user_id, token_hash=f"{days:064x}", created_at=now - dt.timedelta(days=days),
-                                       last_seen_at=now - dt.timedelta(days=days)))
+            then = now - dt.timedelta(days=days)
+            db.session.add(AccountToken(user_id=user_id, purpose=TokenPurpose.RESET_PASSWORD,
+                                        token_hash=f"{days:064d}", created_at=then,
+                                        expires_at=then + dt.timedelta(hours=1)))
+            db.session.add(UserSession(user_id=user_id, token_hash=f"{days:064x}", created_at=then,
+                                       last_seen_at=then))
     from app.services.purge import purge_expired
 
     with own_app.app_context():
@@ -210,7 +211,7 @@ def test_the_monitor_cancels_after_a_confirmation_and_audits(demo_app):
         job_id = job.id
     client = demo_app.test_client()
     login(client, "admin", DEMO_PASSWORD)
-    page = client.get(f"/jobs/monitor/?state=pending").get_data(as_text=True)
+    page = client.get("/jobs/monitor/?state=pending").get_data(as_text=True)
     assert f"/jobs/monitor/cancel/{job_id}" in page and "Faire expirer les offres de place" in page
     assert "as_of" not in page  # never a job's arguments
     confirm = client.get(f"/jobs/monitor/cancel/{job_id}")

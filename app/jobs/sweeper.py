@@ -26,6 +26,8 @@ from ..models.base import utcnow
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 500  # jobs pushed per sweep at most; the next sweep takes the rest
 LIVE_RQ_STATES = {"queued", "scheduled", "started", "deferred"}
+INTERRUPTED = "interrupted: the worker stopped during the job"
+INTERRUPTED_LAST = "interrupted: the worker stopped during the last attempt"
 
 
 @dataclass
@@ -51,9 +53,8 @@ def recover_stuck(session, app: Flask, now: dt.datetime) -> tuple[list[int], int
     recovered, failed = [], 0
     for job_id, attempts in stuck:
         final = retry_delay(app, attempts) is None
-        values = ({"status": JobStatus.FAILED, "finished_at": now,
-                   "error": "interrupted: the worker stopped during the last attempt"} if final else
-                  {"status": JobStatus.PENDING, "run_at": now, "error": "interrupted: the worker stopped during the job"})
+        values = ({"status": JobStatus.FAILED, "finished_at": now, "error": INTERRUPTED_LAST} if final else
+                  {"status": JobStatus.PENDING, "run_at": now, "error": INTERRUPTED})
         changed = session.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING,
                                                     Job.started_at < limit).values(**values)
                                   .execution_options(synchronize_session=False)).rowcount
@@ -81,7 +82,8 @@ def _held_by_rq(app: Flask, job_ids: list[int]) -> set[int]:
 
     connection = queue(app).connection
     held = set()
-    for job_id, rq_job in zip(job_ids, RqJob.fetch_many([rq_job_id(i) for i in job_ids], connection=connection)):
+    found = RqJob.fetch_many([rq_job_id(i) for i in job_ids], connection=connection)
+    for job_id, rq_job in zip(job_ids, found, strict=True):
         if rq_job is not None and str(rq_job.get_status(refresh=False) or "") in LIVE_RQ_STATES:
             held.add(job_id)
     return held
@@ -111,7 +113,7 @@ def sweep(app: Flask, now: dt.datetime | None = None) -> SweepResult:
             link(app).failed(exc)
             return result
         link(app).succeeded()
-        for job_id, run_at in rows:
+        for job_id, _run_at in rows:
             if job_id not in held and dispatch(app, job_id, None):
                 result.pushed += 1
     else:

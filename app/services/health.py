@@ -19,9 +19,9 @@ def check(app: Flask, now: dt.datetime | None = None) -> tuple[dict, bool]:
     database_ok = True
     try:
         db.session.execute(text("SELECT 1"))
-        pending, oldest = db.session.execute(select(func.count(Job.id), func.min(func.coalesce(Job.run_at, Job.created_at)))
-                                             .where(Job.status == JobStatus.PENDING,
-                                                    func.coalesce(Job.run_at, Job.created_at) <= now)).one()
+        due_at = func.coalesce(Job.run_at, Job.created_at)
+        pending, oldest = db.session.execute(select(func.count(Job.id), func.min(due_at))
+                                             .where(Job.status == JobStatus.PENDING, due_at <= now)).one()
         if oldest is not None and oldest.tzinfo is None:
             oldest = oldest.replace(tzinfo=dt.UTC)
         report["database"] = "ok"

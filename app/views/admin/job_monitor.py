@@ -3,7 +3,7 @@ retry and cancel actions. Cancelling first shows a confirmation page; both actio
 CSRF and are audited by ``app.services.job_monitor``. A job's arguments are never shown."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import AppBuilder, BaseView, expose, has_access
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
