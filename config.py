@@ -42,6 +42,8 @@ class Config:
     # Background work (docs/ARCHITECTURE.md, "Jobs"): the sweeper and the schedule run every
     # JOB_SWEEP_SECONDS in the worker (and, in the embedded server, in a background thread).
     JOB_SWEEP_SECONDS = int(os.environ.get("JOB_SWEEP_SECONDS", "30"))
+    # false: this process sweeps but leaves the schedule (app/jobs/schedule.py) to other workers
+    SCHEDULED_WORK = os.environ.get("SCHEDULED_WORK", "true").lower() == "true"
     # A pending job not picked up this long after its time is pushed to Redis again.
     JOB_PENDING_GRACE_SECONDS = int(os.environ.get("JOB_PENDING_GRACE_SECONDS", "60"))
     # A job running longer than this is stopped by rq; one left "running" past it (a killed worker) is recovered.

@@ -33,9 +33,11 @@ from tests.test_jobs import make_learner
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).with_name("flask"))
-# the worker sweeps every second; a pending job is overdue after 1 s, a running one stuck after 4 s
-FAST = {"JOB_SWEEP_SECONDS": "1", "JOB_PENDING_GRACE_SECONDS": "1", "JOB_TIMEOUT": "3",
-        "JOB_RETRY_INTERVALS": "1,1"}
+# the worker sweeps every second; a pending job is overdue after 1 s, a running one stuck after 11 s
+# (long enough for the test to kill the worker before rq's own time limit or the SMTP timeout acts)
+# (the schedule stays off: it would run the retention and the allowance batch on the shared test data)
+FAST = {"JOB_SWEEP_SECONDS": "1", "JOB_PENDING_GRACE_SECONDS": "1", "JOB_TIMEOUT": "10",
+        "JOB_RETRY_INTERVALS": "1,1", "SCHEDULED_WORK": "false"}
 
 
 def free_port() -> int:
@@ -99,7 +101,7 @@ class Inbox:
         if self.hold_next:
             self.hold_next = False
             self.holding.set()
-            await asyncio.sleep(20)
+            await asyncio.sleep(30)
             return "451 not accepted"
         self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
         return "250 OK"
@@ -129,7 +131,7 @@ class WorkerProcess:
 
     def __init__(self, database_url: str, redis: OwnRedis, mail_port: int, log_path: Path):
         self.env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis.url, "MAIL_SERVER": "127.0.0.1",
-                    "MAIL_PORT": str(mail_port), "SMTP_TIMEOUT_SECONDS": "5", "APP_ENV": "", **FAST}
+                    "MAIL_PORT": str(mail_port), "SMTP_TIMEOUT_SECONDS": "15", "APP_ENV": "", **FAST}
         self.redis = redis
         self.log_path = log_path
         self.process = None
@@ -206,7 +208,7 @@ def stack(pg_url, shared_redis, tmp_path_factory):
 
 
 def web_app(pg_url, redis):
-    return build_app(pg_url, REDIS_URL=redis.url, JOB_RETRY_INTERVALS=(1, 1), JOB_TIMEOUT=3)
+    return build_app(pg_url, REDIS_URL=redis.url, JOB_RETRY_INTERVALS=(1, 1), JOB_TIMEOUT=10)
 
 
 def job_of(app, message_id: int) -> Job:

@@ -144,7 +144,7 @@ def tick(app: Flask, now: dt.datetime | None = None) -> dict:
 
     now = now or utcnow()
     summary = sweep(app, now).as_dict()
-    summary["scheduled"] = enqueue_due(app, now)
+    summary["scheduled"] = enqueue_due(app, now) if app.config.get("SCHEDULED_WORK", True) else 0
     if not app.config.get("REDIS_URL"):
         summary["due"] = run_due_jobs(app, now)
     return summary

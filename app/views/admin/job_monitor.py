@@ -56,21 +56,21 @@ class JobMonitorView(BaseView):
             abort(404)
         return job
 
-    @expose("/cancel/<int:job_id>")
+    @expose("/cancel/<int:pk>")
     @has_access
-    def confirm_cancel(self, job_id: int):
-        job = self._job(job_id)
+    def confirm_cancel(self, pk: int):
+        job = self._job(pk)
         return self.render_template("jobs/confirm_cancel.html", job=job, label=monitor.task_label(job.task),
                                     form=ActionForm())
 
-    @expose("/cancel/<int:job_id>", methods=["POST"])
+    @expose("/cancel/<int:pk>", methods=["POST"])
     @has_access
-    def cancel(self, job_id: int):
-        self._job(job_id)
+    def cancel(self, pk: int):
+        self._job(pk)
         if not ActionForm().validate_on_submit():
             abort(400)
         try:
-            job = monitor.cancel(db.session, job_id, current_user.id)
+            job = monitor.cancel(db.session, pk, current_user.id)
         except monitor.JobActionRefused as refused:
             db.session.rollback()
             flash(refused.message, "warning")
@@ -79,14 +79,14 @@ class JobMonitorView(BaseView):
         flash(_("The job “%(task)s” #%(id)s is cancelled.", task=monitor.task_label(job.task), id=job.id), "info")
         return redirect(url_for("JobMonitorView.index", state=JobStatus.CANCELLED.value))
 
-    @expose("/retry/<int:job_id>", methods=["POST"])
+    @expose("/retry/<int:pk>", methods=["POST"])
     @has_access
-    def retry(self, job_id: int):
-        self._job(job_id)
+    def retry(self, pk: int):
+        self._job(pk)
         if not ActionForm().validate_on_submit():
             abort(400)
         try:
-            job = monitor.retry(db.session, job_id, current_user.id)
+            job = monitor.retry(db.session, pk, current_user.id)
         except monitor.JobActionRefused as refused:
             db.session.rollback()
             flash(refused.message, "warning")
