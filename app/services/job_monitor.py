@@ -29,6 +29,7 @@ TASK_LABELS = {
     "run_retention": _l("Law 25 retention run"),
     "send_class_start_reminders": _l("Class-start reminders"),
     "purge_expired": _l("Delete expired links, sessions and jobs"),
+    "export_indicators": _l("Indicator export"),
 }
 RETRYABLE = (JobStatus.FAILED, JobStatus.CANCELLED)
 CANCELLABLE = (JobStatus.PENDING, JobStatus.QUEUED)
