@@ -98,6 +98,9 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down (production counts in Redis): count in memory meanwhile instead of failing the request.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     # Lockout: this many failed logins in a row lock the account for LOCKOUT_MINUTES (support can lift it).
     LOCKOUT_THRESHOLD = 5
     LOCKOUT_MINUTES = 15

@@ -286,3 +286,23 @@ def test_every_template_reaches_each_learner_in_their_language_as_text_and_html(
                 assert text.replace("\r\n", "\n").strip() == expected[language][1].strip()
                 html = email.get_body(("html",)).get_content()
                 assert f'lang="{language.value}"' in html and str(escape(expected[language][0])) in html, template
+
+
+def test_rate_limits_counted_in_a_dead_redis_do_not_break_sign_up(pg_url):
+    """Production counts rate limits in Redis: while it is down, the limits count in memory."""
+    from tests.test_accounts import sign_up
+
+    limited = build_app(pg_url, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    with limited.app_context():
+        from app.models import ClientCategory
+
+        category = db.session.scalar(select(ClientCategory.id).limit(1))
+        if category is None:
+            category = ClientCategory(code="test-limits", name_fr="Essai", name_en="Test")
+            db.session.add(category)
+            db.session.commit()
+            category = category.id
+        db.session.remove()
+    response = sign_up(limited.test_client(), category, f"limits.{utcnow().timestamp()}@example.org")
+    assert response.status_code == 302
+    assert limited.test_client().post("/login/", data={"username": "nobody", "password": "x"}).status_code in (200, 302)
