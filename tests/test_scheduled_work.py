@@ -192,15 +192,21 @@ def test_a_job_left_running_by_a_dead_process_is_run_again(app):
         db.session.remove()
 
 
-def test_health_says_what_works_without_personal_data(app, pg_url):
+@pytest.fixture(scope="module")
+def dead_redis_app(pg_url):
+    """Redis configured but down, for the jobs and for the rate limits (as in production)."""
+    dead = "redis://127.0.0.1:1/0"
+    return build_app(pg_url, REDIS_URL=dead, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=dead)
+
+
+def test_health_says_what_works_without_personal_data(app, dead_redis_app):
     healthy = app.test_client().get("/health")
     assert healthy.status_code == 200 and healthy.headers["Cache-Control"] == "no-store"
     report = healthy.get_json()
     assert report["database"] == "ok" and report["status"] == "ok"
     assert set(report) <= {"status", "database", "redis", "queue", "queue_depth", "jobs_pending",
                            "oldest_pending_job_seconds"}
-    dead = build_app(pg_url, REDIS_URL="redis://127.0.0.1:1/0")
-    down = dead.test_client().get("/health")
+    down = dead_redis_app.test_client().get("/health")
     assert down.status_code == 503 and down.get_json()["redis"] == "down"
 
 
@@ -288,11 +294,11 @@ def test_every_template_reaches_each_learner_in_their_language_as_text_and_html(
                 assert f'lang="{language.value}"' in html and str(escape(expected[language][0])) in html, template
 
 
-def test_rate_limits_counted_in_a_dead_redis_do_not_break_sign_up(pg_url):
+def test_rate_limits_counted_in_a_dead_redis_do_not_break_sign_up(dead_redis_app):
     """Production counts rate limits in Redis: while it is down, the limits count in memory."""
     from tests.test_accounts import sign_up
 
-    limited = build_app(pg_url, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    limited = dead_redis_app
     with limited.app_context():
         from app.models import ClientCategory
 
