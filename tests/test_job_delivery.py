@@ -57,6 +57,20 @@ def wait_for(what, timeout: float = 40, every: float = 0.2, message: str = ""):
     raise AssertionError(f"gave up waiting: {message or what}")
 
 
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
 class OwnRedis:
     """A redis-server of the test's own, on a free port, that the test may stop and start again."""
 
@@ -150,7 +164,12 @@ class WorkerProcess:
         return self
 
     def kill9(self):
-        os.kill(self.process.pid, signal.SIGKILL)
+        """The machine dies: SIGKILL to the worker and to its work horse (rq forks one per job)."""
+        for pid in [self.process.pid, *children_of(self.process.pid)]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self.process.wait(10)
 
     def stop(self):

@@ -14,7 +14,7 @@ import traceback
 
 from flask import Flask
 from rq import Worker
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import Job, JobStatus
@@ -59,6 +59,19 @@ def retry_delay(app: Flask, attempts: int) -> dt.timedelta | None:
     return dt.timedelta(seconds=intervals[attempts - 1])
 
 
+def _record(session, job_id: int, attempt: int, **values) -> bool:
+    """Write this run's outcome only if the job is still this run's (running, same attempt): a
+    run given up for dead (recovered by the sweeper, run again elsewhere) must not overwrite it."""
+    changed = session.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING,
+                                                Job.attempts == attempt).values(**values)
+                              .execution_options(synchronize_session=False)).rowcount
+    session.commit()
+    if not changed:
+        log.warning("job %s: attempt %s finished after the job was taken over; its outcome is not recorded",
+                    job_id, attempt)
+    return changed == 1
+
+
 def run_job_in(app: Flask, job_id: int, reraise: bool = False) -> None:
     """Claim the job, run its task in a fresh app context (so a fresh session), record the outcome."""
     from . import TASKS
@@ -67,33 +80,29 @@ def run_job_in(app: Flask, job_id: int, reraise: bool = False) -> None:
         if not claim(db.session, job_id, utcnow()):
             return
         job = db.session.get(Job, job_id)
+        task_name, args, attempt = job.task, dict(job.args or {}), job.attempts
         try:
             with running(job_id):
-                result = TASKS[job.task](**job.args)
+                result = TASKS[task_name](**args)
         except Exception as exc:
             db.session.rollback()
-            job = db.session.get(Job, job_id)
-            job.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:4000]
-            delay = retry_delay(app, job.attempts)
+            error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:4000]
+            delay = retry_delay(app, attempt)
             if delay is None:
-                job.status, job.finished_at = JobStatus.FAILED, utcnow()
-                log.error("job %s (%s) failed after %s attempt(s): %s", job_id, job.task, job.attempts, job.error)
+                outcome = {"status": JobStatus.FAILED, "finished_at": utcnow(), "error": error}
+                log.error("job %s (%s) failed after %s attempt(s): %s", job_id, task_name, attempt, error)
             else:
-                job.status, job.run_at = JobStatus.PENDING, utcnow() + delay
-                log.warning("job %s (%s) failed (attempt %s), retried in %s s: %s", job_id, job.task,
-                            job.attempts, int(delay.total_seconds()), job.error)
-            db.session.commit()
+                outcome = {"status": JobStatus.PENDING, "run_at": utcnow() + delay, "error": error}
+                log.warning("job %s (%s) failed (attempt %s), retried in %s s: %s", job_id, task_name,
+                            attempt, int(delay.total_seconds()), error)
+            _record(db.session, job_id, attempt, **outcome)
             if reraise:  # rq records the failure and, while retries remain, runs it again later
                 raise
             return
-        job = db.session.get(Job, job_id)
-        job.status = JobStatus.DONE
-        if job.progress_total:
-            job.progress = job.progress_total
-        job.result = result if isinstance(result, dict) else None
-        job.error = None
-        job.finished_at = utcnow()
-        db.session.commit()
+        db.session.commit()  # what the task left uncommitted is part of its work (as before)
+        total = db.session.scalar(select(Job.progress_total).where(Job.id == job_id))
+        _record(db.session, job_id, attempt, status=JobStatus.DONE, error=None, finished_at=utcnow(),
+                result=result if isinstance(result, dict) else None, **({"progress": total} if total else {}))
 
 
 class GuichetWorker(Worker):
