@@ -127,32 +127,19 @@ def run_due_jobs(app: Flask, now: dt.datetime | None = None) -> int:
     return len(due)
 
 
-<<<<<<< HEAD
 def redis_connection(app: Flask):
-    """The process's one Redis client for ``REDIS_URL``: its connection pool is reused by every
-    request (redis-py's pool opens new sockets in a forked worker by itself)."""
-    from redis import Redis
+    """The process's one Redis client for ``REDIS_URL`` (``redis_link``): its connection pool is
+    reused by every request (redis-py's pool opens new sockets in a forked worker by itself)."""
+    from .redis_link import link
 
-    url = app.config["REDIS_URL"]
-    client = app.extensions.get("guichet_redis")
-    if client is None or client[0] != url:
-        client = app.extensions["guichet_redis"] = (url, Redis.from_url(url))
-    return client[1]
+    return link(app).client
 
 
 def queue(app: Flask):
+    """The project's rq queue, on the process's Redis client."""
     from rq import Queue
 
     return Queue(app.config["RQ_QUEUE"], connection=redis_connection(app))
-=======
-def queue(app: Flask):
-    """The project's rq queue, on the application's Redis client."""
-    from rq import Queue
-
-    from .redis_link import link
-
-    return Queue(app.config["RQ_QUEUE"], connection=link(app).client)
->>>>>>> f088f77 (Jobs that lose nothing: atomic claim, rq retries then failed, a sweeper in the worker (stuck and unpushed jobs), quiet Redis outages, /health, a schedule table for recurring work, a job monitor with retry and cancel, HTML and text e-mails with SMTP timeouts)
 
 
 def _run_due_jobs_now_and_then(app: Flask):

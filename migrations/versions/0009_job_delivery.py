@@ -1,7 +1,7 @@
 """job delivery: cancelled jobs, scheduled-work keys, class-start reminders
 
-Revision ID: 0008_job_delivery
-Revises: 0007_report_exports
+Revision ID: 0009_job_delivery
+Revises: 0008_report_indexes
 Create Date: 2026-12-02 14:50:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0008_job_delivery'
-down_revision = '0007_report_exports'
+revision = '0009_job_delivery'
+down_revision = '0008_report_indexes'
 branch_labels = None
 depends_on = None
 
