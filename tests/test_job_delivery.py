@@ -100,20 +100,20 @@ class OwnRedis:
 
 
 class Inbox:
-    """aiosmtpd handler keeping what it accepts; with ``hold_next`` it stalls the next e-mail
-    (the client is killed meanwhile) and never accepts it."""
+    """aiosmtpd handler keeping what it accepts; the e-mail to ``hold_for`` is stalled (the client
+    is killed meanwhile) and never accepted; e-mails to ``refused`` addresses are refused."""
 
     def __init__(self):
         self.messages = []
-        self.hold_next = False
+        self.hold_for: str | None = None
         self.holding = threading.Event()
         self.refused: set[str] = set()
 
     async def handle_DATA(self, server, session, envelope):
         if self.refused & set(envelope.rcpt_tos):
             return "554 5.7.1 recipient refused by the test server"
-        if self.hold_next:
-            self.hold_next = False
+        if self.hold_for in envelope.rcpt_tos:
+            self.hold_for = None
             self.holding.set()
             await asyncio.sleep(30)
             return "451 not accepted"
@@ -251,9 +251,9 @@ def test_a_worker_killed_during_a_job_the_job_runs_again_and_mails_once(pg_url, 
     try:
         app = web_app(pg_url, redis_server)
         first = workers(redis_server, smtp.port)
-        smtp.inbox.hold_next = True
         with app.app_context():
             learner = make_learner(Language.EN)
+            smtp.inbox.hold_for = learner.email
             message_id = send_to_learner(db.session, learner, "welcome").id
             address = learner.email
             db.session.commit()
