@@ -1,7 +1,7 @@
 """job delivery: cancelled jobs, scheduled-work keys, class-start reminders
 
-Revision ID: 0009_job_delivery
-Revises: 0008_report_indexes
+Revision ID: 0010_job_delivery
+Revises: 0009_security_hardening
 Create Date: 2026-12-02 14:50:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_job_delivery'
-down_revision = '0008_report_indexes'
+revision = '0010_job_delivery'
+down_revision = '0009_security_hardening'
 branch_labels = None
 depends_on = None
 
