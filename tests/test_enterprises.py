@@ -144,7 +144,7 @@ def test_a_representative_signs_up_confirms_the_address_and_opens_the_business_f
         assert db.session.scalar(select(Learner.id).where(Learner.user_id == user.id)) is None
         db.session.remove()
     message = latest_message(app, email, "verify_email")
-    assert client.get(link_in(delivered_email(app, message["id"]).get_content())).status_code == 302
+    assert client.get(link_in(delivered_email(app, message["id"]).get_body(("plain",)).get_content())).status_code == 302
     with app.app_context():
         assert app.appbuilder.sm.find_user(email=email).active
         db.session.remove()
@@ -413,7 +413,7 @@ def test_an_invited_employee_links_the_file_consents_and_withdraws(app, monkeypa
     assert invitation is not None and invitation["language"] == "en"
     # the kept copy has no link; the delivered e-mail has it
     assert "/my/employer/join/" not in invitation["body"]
-    join = link_in(delivered_email(app, invitation["id"]).get_content())
+    join = link_in(delivered_email(app, invitation["id"]).get_body(("plain",)).get_content())
     assert join.startswith("/my/employer/join/")
 
     # a representative (no learner file) cannot accept for someone
