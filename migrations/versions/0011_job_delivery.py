@@ -1,7 +1,7 @@
 """job delivery: cancelled jobs, scheduled-work keys, class-start reminders
 
-Revision ID: 0010_job_delivery
-Revises: 0009_security_hardening
+Revision ID: 0011_job_delivery
+Revises: 0010_group_request_exam_unique
 Create Date: 2026-12-02 14:50:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0010_job_delivery'
-down_revision = '0009_security_hardening'
+revision = '0011_job_delivery'
+down_revision = '0010_group_request_exam_unique'
 branch_labels = None
 depends_on = None
 
