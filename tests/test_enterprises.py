@@ -144,7 +144,7 @@ def test_a_representative_signs_up_confirms_the_address_and_opens_the_business_f
         assert db.session.scalar(select(Learner.id).where(Learner.user_id == user.id)) is None
         db.session.remove()
     message = latest_message(app, email, "verify_email")
-    assert client.get(link_in(delivered_email(app, message["id"]).get_body(("plain",)).get_content())).status_code == 302
+    assert client.get(link_in(plain_text(delivered_email(app, message["id"])))).status_code == 302
     with app.app_context():
         assert app.appbuilder.sm.find_user(email=email).active
         db.session.remove()
@@ -567,3 +567,8 @@ def test_the_demo_accounts_reach_their_enterprise_pages(demo_app):
     assert logged_in(demo_app, "agent").get("/agent/enterprise-requests/").status_code == 200
     partner_list = logged_in(demo_app, "partner").get("/partner/workplace-requests/", query_string=EN)
     assert partner_list.status_code == 200 and "No. " in text(partner_list)
+
+
+def plain_text(email) -> str:
+    """The text part of a (multipart) e-mail."""
+    return email.get_body(("plain",)).get_content()

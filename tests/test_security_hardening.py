@@ -318,7 +318,7 @@ def test_an_invitation_works_only_for_the_address_it_was_sent_to(app):
         kept, message_id = message.body, message.id
         db.session.remove()
     assert "/my/employer/join/" not in kept  # the kept copy holds no link
-    join = re.search(r"https?://[^/\s]+(/my/employer/join/\S+)", delivered_email(app, message_id).get_body(("plain",)).get_content())
+    join = re.search(r"https?://[^/\s]+(/my/employer/join/\S+)", plain_text(delivered_email(app, message_id)))
     join = join.group(1)
 
     holder = logged_in(app, other["username"])
@@ -463,3 +463,8 @@ def test_the_migration_encrypts_the_secrets_stored_in_clear(sqlite_url, tmp_path
         assert db.session.get(AccountSecurity, user_id).totp_secret == "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
         db.session.remove()
         db.engine.dispose()
+
+
+def plain_text(email) -> str:
+    """The text part of a (multipart) e-mail."""
+    return email.get_body(("plain",)).get_content()

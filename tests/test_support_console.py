@@ -485,7 +485,7 @@ def test_a_reset_link_sent_by_the_help_desk_works_once_and_expires(app, staff, d
     assert event.actor_id == staff[SUPPORT]["id"] and event.reason == REASON
     (message,) = messages(app, learner, "reset_password")
     assert (message.language, message.subject) == (Language.EN, "Choose a new password")
-    link = LINK.search(delivered_email(app, message.id).get_body(("plain",)).get_content()).group(0).split("localhost", 1)[1]
+    link = LINK.search(plain_text(delivered_email(app, message.id))).group(0).split("localhost", 1)[1]
 
     visitor = app.test_client()
     assert visitor.get(link).status_code == 200
@@ -498,7 +498,7 @@ def test_a_reset_link_sent_by_the_help_desk_works_once_and_expires(app, staff, d
 
     assert act(desk, learner, "send_reset_link").status_code == 302
     second = messages(app, learner, "reset_password")[-1]
-    link = LINK.search(delivered_email(app, second.id).get_body(("plain",)).get_content()).group(0).split("localhost", 1)[1]
+    link = LINK.search(plain_text(delivered_email(app, second.id))).group(0).split("localhost", 1)[1]
     with app.app_context():
         token = db.session.scalar(select(AccountToken).where(AccountToken.user_id == learner["id"],
                                                              AccountToken.used_at.is_(None)))
@@ -529,7 +529,7 @@ def test_resend_verification_only_to_an_address_never_confirmed(app, staff, desk
     assert act(desk, learner, "resend_verification").status_code == 302
     (message,) = messages(app, learner, "verify_email")
     assert (message.language, message.subject) == (Language.EN, "Confirm your e-mail address")
-    link = LINK.search(delivered_email(app, message.id).get_body(("plain",)).get_content()).group(0).split("localhost", 1)[1]
+    link = LINK.search(plain_text(delivered_email(app, message.id))).group(0).split("localhost", 1)[1]
     assert app.test_client().get(link, follow_redirects=True).request.path == "/login/"
     assert account_row(app, learner)["active"] is True
     assert [e.action for e in audits(app, learner)] == ["support.resend_verification"]
@@ -574,3 +574,8 @@ def test_the_console_is_in_the_support_menu_and_closed_to_other_roles(app, staff
     assert account_row(app, learner)["active"] is True
     anonymous = app.test_client().get(CONSOLE)
     assert anonymous.status_code == 302 and "/login/" in anonymous.headers["Location"]
+
+
+def plain_text(email) -> str:
+    """The text part of a (multipart) e-mail."""
+    return email.get_body(("plain",)).get_content()
