@@ -1,7 +1,7 @@
 """job delivery: cancelled jobs, scheduled-work keys, class-start reminders
 
-Revision ID: 0011_job_delivery
-Revises: 0010_group_request_exam_unique
+Revision ID: 0012_job_delivery
+Revises: 0011_event_internal
 Create Date: 2026-12-02 14:50:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011_job_delivery'
-down_revision = '0010_group_request_exam_unique'
+revision = '0012_job_delivery'
+down_revision = '0011_event_internal'
 branch_labels = None
 depends_on = None
 
