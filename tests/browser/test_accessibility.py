@@ -130,7 +130,8 @@ def test_every_page_of_every_role_has_no_wcag_violation_in_french_and_english(br
         finally:
             page.goto(f"{live_server}/lang/fr")  # the demo accounts keep French for the other tests
             context.close()
-    print(f"axe-core: {checked} pages checked ({len(seen_patterns)} patterns) as {len(ROLES)} roles in French and English")
+    print(f"axe-core: {checked} pages checked ({len(seen_patterns)} patterns) as {len(ROLES)} roles, "
+          "in French and English")
     assert checked >= 60, f"the crawl reached only {checked} pages"
     assert not problems, f"{len(problems)} violations on {checked} pages checked:\n" + "\n".join(problems)
 
