@@ -181,7 +181,7 @@ def test_an_agent_works_through_the_follow_up_list_and_the_action_is_a_case_note
     assert refused.status_code == 200 and "Write the note." in refused.get_data(as_text=True)
 
 
-MENU_LINK = re.compile(r'<ul class="dropdown-menu">(.*?)</ul>', re.S)
+MENU_LINK = re.compile(r'<ul class="dropdown-menu[^"]*">(.*?)</ul>', re.S)
 EMPTY_LIST = ("No records found", "Aucun enregistrement trouvé")
 
 

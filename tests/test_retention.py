@@ -31,7 +31,7 @@ LONG_AGO = dt.datetime(2017, 3, 14, 15, 0, tzinfo=dt.UTC)  # more than 7 years b
 # or anonymised by app.services.retention.
 KEPT_LEARNER_COLUMNS = {
     "id", "user_id", "category_id", "status_id", "income_support_id", "region_id", "living_abroad",
-    "preferred_language", "current_level", "children_in_care", "enterprise_id", "created_at",
+    "preferred_language", "current_level", "children_in_care", "enterprise_id", "pending_enterprise_id", "created_at",
 }
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"

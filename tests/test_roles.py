@@ -72,7 +72,8 @@ def test_nominative_screens_stay_with_those_who_need_them():
 
 
 class DropdownTitles(HTMLParser):
-    """Collects the text of the navigation bar's dropdown toggles (the menu categories)."""
+    """Collects the menu categories of the navigation bar: its dropdown toggles and the category
+    headers inside the grouped menus."""
 
     def __init__(self):
         super().__init__()
@@ -80,7 +81,9 @@ class DropdownTitles(HTMLParser):
         self._text: list[str] | None = None
 
     def handle_starttag(self, tag, attrs):
-        if tag == "a" and "dropdown-toggle" in (dict(attrs).get("class") or "").split():
+        classes = (dict(attrs).get("class") or "").split()
+        # a category is a menu of its own, or a header inside one of the grouped staff menus
+        if (tag == "a" and "dropdown-toggle" in classes) or (tag == "li" and "dropdown-header" in classes):
             self._text = []
 
     def handle_data(self, data):
@@ -88,7 +91,7 @@ class DropdownTitles(HTMLParser):
             self._text.append(data)
 
     def handle_endtag(self, tag):
-        if tag == "a" and self._text is not None:
+        if tag in ("a", "li") and self._text is not None:
             self.titles.add(" ".join("".join(self._text).split()))
             self._text = None
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Application, ApplicationStatus, AuditEvent, Availability, CourseFormat, Enrolment
 from tests.conftest import DEMO_PASSWORD, login
-from tests.factories import World, make_course, make_learner, make_section, make_term
+from tests.factories import World, make_learner, make_section, make_specialised_course, make_term
 
 pytestmark = pytest.mark.browser
 
@@ -53,7 +53,8 @@ def test_a_learner_plans_and_registers_a_whole_timetable_with_the_keyboard_alone
     with World(demo_app) as w:
         account = w.account()
         term = make_term()
-        evening, morning = make_course(), make_course()
+        # specialised courses: the term rules allow one general course per level
+        evening, morning = make_specialised_course(), make_specialised_course()
         make_section(term, evening, capacity=5, meetings=((2, "18:00", "21:00"),))
         make_section(term, morning, capacity=5, meetings=((4, "18:00", "21:00"),))
         learner_id, term_id, codes = account["learner_id"], term.id, sorted((evening.code, morning.code))

@@ -75,15 +75,20 @@ class CsvExportMixin:
             writer = csv.writer(buffer)
             buffer.write("\ufeff")  # so that spreadsheets read the accents as UTF-8
             writer.writerow(headers)
-            for number, item in enumerate(query.yield_per(BATCH), 1):
-                values = self.datamodel.get_values_item(item, columns)
-                writer.writerow([cell(formatters[name](value) if name in formatters else value)
-                                 for name, value in zip(columns, values, strict=True)])
-                if number % BATCH == 0:
-                    yield buffer.getvalue()
-                    buffer.seek(0)
-                    buffer.truncate()
-            yield buffer.getvalue()
+            try:
+                for number, item in enumerate(query.yield_per(BATCH), 1):
+                    values = self.datamodel.get_values_item(item, columns)
+                    writer.writerow([cell(formatters[name](value) if name in formatters else value)
+                                     for name, value in zip(columns, values, strict=True)])
+                    if number % BATCH == 0:
+                        yield buffer.getvalue()
+                        buffer.seek(0)
+                        buffer.truncate()
+                yield buffer.getvalue()
+            finally:
+                # the connection goes back to the pool when the file ends (or the client leaves),
+                # not when the request context is finally collected
+                db.session.close()
 
         filename = f"{self.__class__.__name__.removesuffix('View').lower()}-{dt.date.today().isoformat()}.csv"
         # The stream keeps the request context until it is read to the end; the connection used
