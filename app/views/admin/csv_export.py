@@ -5,7 +5,7 @@ list's own permission (``can_list``): whoever may list the screen may export it,
 The rows are those of the list (the view's base filters, so PartnerStaff get only their
 partner's rows, plus the search filters of the URL), the columns are the list's columns with
 their translated labels, the values read as on the page (labels of enums, Yes/No, local times).
-Rows are streamed from the database in batches, never loaded whole.
+Rows are read from the database in batches into a temporary file, never loaded whole.
 """
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import csv
 import datetime as dt
 import io
 import re
+import tempfile
 from urllib.parse import urlencode
 
-from flask import Flask, Response, request, stream_with_context, url_for
+from flask import Flask, request, send_file, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_appbuilder.urltools import get_filter_args, get_order_args
@@ -70,32 +71,23 @@ class CsvExportMixin:
         headers = [cell(self.label_columns.get(name, name)) for name in columns]
         formatters = self.formatters_columns or {}
 
-        def rows():
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            buffer.write("\ufeff")  # so that spreadsheets read the accents as UTF-8
-            writer.writerow(headers)
-            try:
-                for number, item in enumerate(query.yield_per(BATCH), 1):
-                    values = self.datamodel.get_values_item(item, columns)
-                    writer.writerow([cell(formatters[name](value) if name in formatters else value)
-                                     for name, value in zip(columns, values, strict=True)])
-                    if number % BATCH == 0:
-                        yield buffer.getvalue()
-                        buffer.seek(0)
-                        buffer.truncate()
-                yield buffer.getvalue()
-            finally:
-                # the connection goes back to the pool when the file ends (or the client leaves),
-                # not when the request context is finally collected
-                db.session.close()
-
-        filename = f"{self.__class__.__name__.removesuffix('View').lower()}-{dt.date.today().isoformat()}.csv"
-        # The stream keeps the request context until it is read to the end; the connection used
-        # by the permission checks goes back to the pool now (the rows take one when they start).
+        # Rows are read in batches and written to a temporary file (in memory up to 1 MiB, then on
+        # disk), which is then sent: memory stays flat, and the request ends like any other (a
+        # streamed generator would keep the request context, and a connection, until collected).
+        spool = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+b")
+        text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
+        writer = csv.writer(text)
+        writer.writerow(headers)
+        for item in query.yield_per(BATCH):
+            values = self.datamodel.get_values_item(item, columns)
+            writer.writerow([cell(formatters[name](value) if name in formatters else value)
+                             for name, value in zip(columns, values, strict=True)])
+        text.flush()
+        text.detach()
+        spool.seek(0)
         db.session.close()
-        return Response(stream_with_context(rows()), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        filename = f"{self.__class__.__name__.removesuffix('View').lower()}-{dt.date.today().isoformat()}.csv"
+        return send_file(spool, mimetype="text/csv", as_attachment=True, download_name=filename)
 
 
 def list_export_url() -> str | None:
