@@ -109,8 +109,7 @@ def _elided(text):
     if not text or "de " not in text or not _speaking_french():
         return text
     elided = french_elisions(str(text))
-    # the text was already safe markup, and the elision only turns "de " into "d’": nothing new to escape
-    return Markup(elided) if isinstance(text, Markup) else elided  # nosec B704
+    return Markup(elided) if isinstance(text, Markup) else elided  # nosec B704 - was safe markup; "de " -> "d’" only
 
 
 def _speaking_french() -> bool:
