@@ -16,6 +16,7 @@ Results go to ``bench/results/rush.json``. Nothing here is a pass/fail on time.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -106,9 +107,11 @@ def drop_database() -> None:
 def server_env(url: str, redis_url: str, secret: str) -> dict:
     """The production configuration the app runs with under gunicorn (no HTTPS redirect on loopback)."""
     env = dict(os.environ)
+    # production refuses to start without a Fernet key for the TOTP secrets: one per run, from the secret
+    totp_key = base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest()).decode()
     env.update(APP_ENV="production", DATABASE_URL=url, REDIS_URL=redis_url, SECRET_KEY=secret,
-               FORCE_HTTPS="false", PUBLIC_BASE_URL="http://127.0.0.1", RUSH_DATABASE_URL=url,
-               PYTHONPATH=str(ROOT))
+               TOTP_ENCRYPTION_KEY=totp_key, FORCE_HTTPS="false", PUBLIC_BASE_URL="http://127.0.0.1",
+               RUSH_DATABASE_URL=url, PYTHONPATH=str(ROOT))
     env.pop("MAIL_SERVER", None)
     return env
 
