@@ -14,6 +14,7 @@ import re
 from contextlib import contextmanager
 
 import pytest
+from werkzeug.routing import IntegerConverter
 from sqlalchemy import inspect, select, text
 
 from app.extensions import db
@@ -85,7 +86,7 @@ def mutating_requests(app) -> list[tuple[str, str, str]]:
         view_name = rule.endpoint.split(".")[0]
         values = {}
         for name, converter in rule._converters.items():
-            if type(converter).__name__ == "IntegerConverter":
+            if isinstance(converter, IntegerConverter):
                 values[name] = int(pks.get(view_name, 1)) if name == "pk" and pks.get(view_name, "").isdigit() else 1
             elif name == "pk":
                 values[name] = pks.get(view_name, "1")

@@ -14,6 +14,7 @@ from app.jobs.sweeper import requeue_pending
 from app.models import (
     ClientCategory, DeliveryStatus, Job, JobStatus, Language, Learner, Message,
 )
+from app.services.job_monitor import TASK_LABELS
 from app.services.messaging import send_to_learner
 
 from tests.conftest import build_app
@@ -22,6 +23,10 @@ from tests.conftest import build_app
 @task("test_explode")
 def _explode(reason: str) -> None:
     raise RuntimeError(reason)
+
+
+# like every task, the test's own has a name in words on the staff screens
+TASK_LABELS["test_explode"] = "Tâche d'essai qui échoue toujours"
 
 
 def make_learner(language: Language = Language.FR) -> Learner:

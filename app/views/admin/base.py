@@ -325,6 +325,12 @@ def ensure_own_partner(item) -> None:
 # Labels of columns whose name means the same thing on every model; views override the rest.
 COMMON_LABELS = {
     "id": _l("Number"),
+    "courses": _l("Courses"),
+    "hours": _l("Hours"),
+    "levels": _l("Levels"),
+    "year": _l("Year"),
+    "payments": _l("Payments"),
+    "total": _l("Total"),
     "code": _l("Code"),
     "name": _l("Name"),
     "name_fr": _l("Name (French)"),

@@ -19,6 +19,7 @@ from ...models import AccessLog, AuditEvent, CaseNote, Incident, Job, Message, R
 from ...services.access import ADD_EDIT
 from ...services.access_log import log_message_read
 from ...services.incidents import discovery_refusal, occurrence_refusal, people_refusal, prepare_incident
+from ...services.job_monitor import task_label
 from ...services.service_clock import montreal_today
 from ...services.access import role_label
 from ...services.access_log import what_label
@@ -72,11 +73,14 @@ class MessageView(ReadOnlyModelView):
         "last_error": _l("Last error"),
         "sent_at": _l("Sent"),
     }
-    list_columns = ["recipient", "subject", "template", "language", "status", "attempts", "created_at", "sent_at"]
+    # the subject says what the message is; its template name is a code, not shown
+    list_columns = ["recipient", "subject", "language", "status", "attempts", "created_at", "sent_at"]
     search_columns = ["recipient", "subject", "template", "language", "status"]
-    show_columns = ["recipient", "learner", "language", "template", "subject", "body", "status", "attempts",
+    show_columns = ["recipient", "learner", "language", "subject", "body", "status", "attempts",
                     "last_error", "created_at", "sent_at"]
     base_order = ("created_at", "desc")
+    # the mail server's own answer, as it gave it (in English)
+    formatters_columns = {"last_error": in_language("en")}
 
     def _show(self, pk):
         message = self.datamodel.get(pk, self._base_filters)
@@ -101,8 +105,10 @@ class JobView(ReadOnlyModelView):
         "error": _l("Error"),
         "started_at": _l("Started"),
         "finished_at": _l("Finished"),
+        "run_at": _l("Scheduled for"),
     }
     list_columns = ["id", "task", "status", "attempts", "progress", "created_at", "finished_at"]
+    formatters_columns = {"task": task_label, "error": in_language("en")}
     search_columns = ["task", "status", "error"]
     # never the arguments: they may name a person (the monitor shows no more than this)
     show_columns = ["id", "task", "status", "attempts", "progress", "result", "error", "created_at", "run_at",
