@@ -283,3 +283,16 @@ def client(app):
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+@pytest.fixture(scope="module")
+def own_demo_app():
+    """A demo application on a database of its own, for tests that read every row of a page and
+    must see the demo data only, not the rows other test files added to the shared one."""
+    databases = fresh_pg_database()
+    application = _seeded(build_app(next(databases)))
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    next(databases, None)

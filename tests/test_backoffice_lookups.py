@@ -125,3 +125,9 @@ def test_partner_staff_look_up_only_their_own_partners_sections(demo_app):
     assert response.status_code == 200
     codes = {row["text"] for row in response.get_json()["results"]}
     assert codes and codes <= own
+
+
+@pytest.fixture(scope="module")
+def demo_app(own_demo_app):
+    """The demo data alone (see own_demo_app)."""
+    return own_demo_app

@@ -241,3 +241,9 @@ def test_every_page_of_every_role_reads_as_words(demo_app, language, english_mes
                   for problem, paths in sorted(problems.items()))
     assert total > 150, total
     assert not report, f"{len(report)} problems on {total} pages:\n" + "\n".join(report)
+
+
+@pytest.fixture(scope="module")
+def demo_app(own_demo_app):
+    """The demo data alone (see own_demo_app)."""
+    return own_demo_app
