@@ -213,7 +213,7 @@ def test_saving_a_row_of_another_partner_is_refused_even_past_the_form(app, worl
     """The last guard (pre_add/pre_update) refuses a row whose partner the user does not act for."""
     from flask_login import login_user
 
-    from app.views.admin.base import OtherPartnerError, ensure_own_partner
+    from app.views.admin.scope import OtherPartnerError, ensure_own_partner
 
     with app.test_request_context("/?_l_=en"):
         login_user(app.appbuilder.sm.find_user(username=world.staff))

@@ -6,7 +6,8 @@ from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l
 
 from ...models import AccountSecurity, UserSession
-from .base import GuichetInterface, ReadOnlyModelView
+from .base import ReadOnlyModelView
+from .interface import GuichetInterface
 
 
 class AccountView(ReadOnlyModelView):

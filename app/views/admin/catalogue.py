@@ -5,7 +5,10 @@ from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 
 from ...models import Course, Meeting, Section, Term, TermClosedDate
-from .base import GuichetInterface, GuichetModelView, weekday_field, weekday_label
+from .base import GuichetModelView
+from .columns import weekday_label
+from .fields import weekday_field
+from .interface import GuichetInterface
 from .enrolment import EnrolmentView
 
 

@@ -9,7 +9,10 @@ from flask_login import current_user
 from ...extensions import db
 from ...models import Availability, Learner, Plan, PlanItem
 from ...services.access_log import LEARNER_FILE, LEARNER_FILE_EDIT, log_access
-from .base import GuichetInterface, GuichetModelView, weekday_field, weekday_label
+from .base import GuichetModelView
+from .columns import weekday_label
+from .fields import weekday_field
+from .interface import GuichetInterface
 from .compliance import AccessLogView, CaseNoteView
 from .enrolment import EnrolmentView
 from .finance import AllowanceView, PaymentView

@@ -24,7 +24,9 @@ from ...services.service_clock import montreal_today
 from ...services.access import role_label
 from ...services.access_log import what_label
 from ...services.audit import AUDITED_MODELS
-from .base import GuichetInterface, GuichetModelView, ReadOnlyModelView, in_language
+from .base import GuichetModelView, ReadOnlyModelView
+from .columns import in_language
+from .interface import GuichetInterface
 
 
 class CaseNoteView(GuichetModelView):

@@ -7,7 +7,9 @@ from wtforms.validators import Regexp
 
 from ...models import Enterprise, EnterpriseMembership, EnterpriseRequest
 from ...services.access import ENTERPRISE_REP
-from .base import GuichetInterface, GuichetModelView, users_with_roles
+from .base import GuichetModelView
+from .interface import GuichetInterface
+from .scope import users_with_roles
 
 
 class EnterpriseRequestView(GuichetModelView):

@@ -20,7 +20,8 @@ from ...extensions import db
 from ...jobs import enqueue
 from ...models import Allowance, AllowanceRule, AllowanceStatus, Job, JobStatus, Payment
 from ...services.allowances import LOOKBACK_WEEKS, batch_code, conflicting_rules, week_of
-from .base import GuichetInterface, GuichetModelView, ReadOnlyModelView
+from .base import GuichetModelView, ReadOnlyModelView
+from .interface import GuichetInterface
 
 
 class RuleConflict(ValueError):

@@ -12,7 +12,9 @@ from ...models import Application, ApplicationEvent, ApplicationStatus, Document
 from ...services import agent_desk
 from ...services.access import AGENT
 from ...services.applications import schedule_summary
-from .base import GuichetInterface, GuichetModelView, ReadOnlyModelView, users_with_roles
+from .base import GuichetModelView, ReadOnlyModelView
+from .interface import GuichetInterface
+from .scope import users_with_roles
 
 
 def _items(pairs) -> Markup:

@@ -6,7 +6,9 @@ from flask_babel import lazy_gettext as _l
 
 from ...models import CapacityDeclaration, Partner, PartnerMembership, Site, Teacher
 from ...services.access import PARTNER_STAFF
-from .base import GuichetInterface, GuichetModelView, users_with_roles
+from .base import GuichetModelView
+from .interface import GuichetInterface
+from .scope import users_with_roles
 from .catalogue import SectionView
 
 

@@ -5,7 +5,8 @@ from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 
 from ...models import Attendance, ExamResult, IssuedDocument
-from .base import GuichetInterface, GuichetModelView
+from .base import GuichetModelView
+from .interface import GuichetInterface
 
 
 class AttendanceView(GuichetModelView):

@@ -6,7 +6,8 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from ...models import ClientCategory, Field, ImmigrationStatus, IncomeSupport, Region
-from .base import GuichetInterface, GuichetModelView
+from .base import GuichetModelView
+from .interface import GuichetInterface
 
 BILINGUAL = ["code", "name_fr", "name_en"]
 # The lists people read show the names; the code the program knows a row by is shown on the row's
