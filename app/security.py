@@ -104,24 +104,19 @@ class GuichetSecurityManager(SecurityManager):
     resetmypasswordview = ResetMyPasswordView
 
     def load_user_jwt(self, _jwt_header, jwt_data):
-        """The token's active account and, in the same statement, its learner file (the learner API
-        needs both at every call; ``views.api_enrolments.learner_token_required`` reads it from g)."""
-        from .models import Learner
+        """The token's active account and its learner file (the learner API needs both at every
+        call; ``learner_token_required`` reads the file from g), as read with the token version
+        by the revocation check of this request: one statement for all three."""
+        from .services import login_sessions
 
-        try:
-            user_id = int(jwt_data["sub"])
-        except (KeyError, TypeError, ValueError):
+        holder = g.pop("_jwt_holder", None)
+        if holder is None or str(holder[0].id) != str(jwt_data.get("sub")):
+            holder = login_sessions.api_token_holder(self.session, jwt_data)
+        if holder is None or not holder[0].is_active:
             return None
-        if not 0 < user_id < 2**31:
-            return None
-        User = self.user_model
-        row = self.session.execute(select(User, Learner).outerjoin(Learner, Learner.user_id == User.id)
-                                   .where(User.id == user_id)).first()
-        if row is None or not row[0].is_active:
-            return None
-        g.user = row[0]
-        g.jwt_learner = (row[0].id, row[1])
-        return row[0]
+        g.user = holder[0]
+        g.jwt_learner = (holder[0].id, holder[1])
+        return holder[0]
 
     def get_user_by_id(self, pk):
         """The account with its roles and groups in one statement: every request of a logged-in
@@ -169,7 +164,9 @@ class GuichetSecurityManager(SecurityManager):
 
         @jwt_manager.token_in_blocklist_loader
         def _revoked(jwt_header, jwt_payload) -> bool:
-            return login_sessions.api_token_revoked(self.session, jwt_payload)
+            # the account and its learner file come with the version; the user loader takes them from g
+            holder = g._jwt_holder = login_sessions.api_token_holder(self.session, jwt_payload)
+            return login_sessions.api_token_revoked(self.session, jwt_payload, holder)
 
         return jwt_manager
 

@@ -18,12 +18,12 @@ from app.models import AuditEvent, Enrolment, EnrolmentStatus, Job, Message
 from tests.conftest import REDIS_URL, build_app, login, minted_token, redis_available, require
 from tests.factories import World, make_section, make_term, tag
 
-# Statements of one registration that gets a seat: with a JWT, the token's version (revocation) and
-# the account with its learner file; with the cookie, the account with its roles and groups, the
+# Statements of one registration that gets a seat: with a JWT, the account with its learner file and
+# its token version (revocation), one statement; with the cookie, the account with its roles and groups, the
 # login session and the learner; then the section with its course, term, site and meetings, the
 # learner's rows in the term, the seat UPDATE, the enrolment INSERT, one INSERT for the audit
 # trail and the business event, the message and its job.
-API_REGISTRATION = 9
+API_REGISTRATION = 8
 FORM_REGISTRATION = 10
 # Full section: the row lock, a second try for the seat and the waiting-list position.
 API_WAITLISTED = API_REGISTRATION + 3

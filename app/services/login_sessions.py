@@ -111,21 +111,47 @@ def end(session: Session, row: UserSession, reason: SessionEnd, now: dt.datetime
 
 # --- API tokens ---------------------------------------------------------------------------------
 
-def api_token_version(session: Session, user_id) -> int:
-    """The account's current API token version (0 until the first revocation)."""
+def _account_id(user_id) -> int | None:
+    """A token subject as an account id, or None when it cannot be one."""
     try:
         user_id = int(user_id)
     except (TypeError, ValueError):
+        return None
+    return user_id if 0 < user_id < 2**31 else None
+
+
+def api_token_version(session: Session, user_id) -> int:
+    """The account's current API token version (0 until the first revocation)."""
+    user_id = _account_id(user_id)
+    if user_id is None:
         return -1
     return session.scalar(select(AccountSecurity.api_token_version).where(AccountSecurity.user_id == user_id)) or 0
 
 
-def api_token_revoked(session: Session, payload: dict) -> bool:
+def api_token_holder(session: Session, payload: dict):
+    """The token's account, its learner file and the account's token version, read in one statement
+    (every learner API call needs all three): a row ``(user, learner or None, version or None)``,
+    or None when the subject names no account."""
+    from ..models import Learner
+
+    user_id = _account_id(payload.get("sub"))
+    if user_id is None:
+        return None
+    return session.execute(
+        select(User, Learner, AccountSecurity.api_token_version)
+        .outerjoin(Learner, Learner.user_id == User.id)
+        .outerjoin(AccountSecurity, AccountSecurity.user_id == User.id)
+        .where(User.id == user_id)).first()
+
+
+def api_token_revoked(session: Session, payload: dict, holder=None) -> bool:
     """Whether an API token is no longer valid: issued before the account's last revocation (or
-    without a version at all)."""
+    without a version at all). ``holder``: the row of ``api_token_holder`` when already read."""
     version = payload.get(TOKEN_VERSION_CLAIM)
     if not isinstance(version, int) or isinstance(version, bool):
         return True
+    if holder is not None:
+        return version != (holder[2] or 0)
     return version != api_token_version(session, payload.get("sub"))
 
 
@@ -201,6 +227,6 @@ def install() -> None:
         event.listen(Session, "before_flush", _end_on_account_change)
 
 
-__all__ = ["SESSION_KEY", "TOKEN_VERSION_CLAIM", "api_token_version", "api_token_revoked", "revoke_api_tokens",
+__all__ = ["SESSION_KEY", "TOKEN_VERSION_CLAIM", "api_token_version", "api_token_holder", "api_token_revoked", "revoke_api_tokens",
            "start", "find", "current", "why_over", "touch", "end", "end_all", "open_count",
            "mark_mfa_passed", "is_staff", "install"]
