@@ -227,6 +227,7 @@ def install() -> None:
         event.listen(Session, "before_flush", _end_on_account_change)
 
 
-__all__ = ["SESSION_KEY", "TOKEN_VERSION_CLAIM", "api_token_version", "api_token_holder", "api_token_revoked", "revoke_api_tokens",
+__all__ = ["SESSION_KEY", "TOKEN_VERSION_CLAIM", "api_token_version", "api_token_holder", "api_token_revoked",
+           "revoke_api_tokens",
            "start", "find", "current", "why_over", "touch", "end", "end_all", "open_count",
            "mark_mfa_passed", "is_staff", "install"]
