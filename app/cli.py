@@ -38,8 +38,8 @@ def seed_roles() -> None:
 @with_appcontext
 def seed_demo(scale: int, if_empty: bool) -> None:
     """Load realistic bilingual demo data; running it again changes nothing."""
+    from .demo import seed_demo as do_seed
     from .models import Region
-    from .services.demo import seed_demo as do_seed
 
     if if_empty and db.session.query(Region.id).first() is not None:
         click.echo("demo data: already loaded")
@@ -53,7 +53,7 @@ def seed_demo(scale: int, if_empty: bool) -> None:
 @with_appcontext
 def demo_accounts() -> None:
     """Print the demo accounts (one per role) and their password."""
-    from .services.demo import DEMO_ACCOUNTS
+    from .demo import DEMO_ACCOUNTS
 
     password = current_app.config["DEMO_PASSWORD"]
     click.echo("\nGuichet Francisation — http://127.0.0.1:5000")

@@ -30,7 +30,7 @@ def build(url: str):
 
 
 def seed_seconds(app, scale: int) -> float:
-    from app.services.demo import seed_demo
+    from app.demo import seed_demo
 
     with app.app_context():
         started = time.perf_counter()

@@ -98,7 +98,7 @@ def run() -> None:
     from app import create_app
     from app.extensions import db
     from app.services.access import seed_roles
-    from app.services.demo import seed_demo
+    from app.demo import seed_demo
     from config import TestConfig
 
     admin = PG.replace("+psycopg", "") + "/postgres"

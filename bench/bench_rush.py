@@ -140,7 +140,7 @@ def seed(app) -> dict:
 
     from app.extensions import db
     from app.services.access import seed_roles
-    from app.services.demo import seed_demo
+    from app.demo import seed_demo
 
     with app.app_context():
         upgrade()

@@ -161,7 +161,7 @@ def engine_app(request):
 
 
 def _seeded(application):
-    from app.services.demo import seed_demo
+    from app.demo import seed_demo
 
     with application.app_context():
         if not application.config.get("_DEMO_SEEDED"):

@@ -28,7 +28,7 @@ from app.services.allowances import (
     AllowanceError, AttendanceDay, LearnerFacts, OverlappingRulesError, RuleBook, build_allowances, compute_period,
     dues_for_week, ensure_standard_rules, pay_batch, rule_in_force,
 )
-from app.services.demo import DEMO_LEARNER_FILE
+from app.demo import DEMO_LEARNER_FILE
 from tests.conftest import Auth
 from tests.test_layout import audit
 from tests.factories import make_course, make_learner, make_section, make_term, reference_row, tag

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.services.access import (
     ADMIN, AGENT, ANALYST, ENTERPRISE_REP, LEARNER, PARTNER_STAFF, ROLE_MATRIX, ROLES, SUPPORT, seed_roles,
 )
-from app.services.demo import DEMO_ACCOUNTS
+from app.demo import DEMO_ACCOUNTS
 from tests.conftest import Auth
 from tests.test_backoffice import backoffice_views, make_user, view_url
 

@@ -18,7 +18,7 @@ from app.models import (
     ExamResult, ImmigrationStatus, IncomeSupport, Learner, Meeting, Partner, PartnerMembership, Payment, Region,
     Section, TermClosedDate,
 )
-from app.services.demo import DEMO_ACCOUNTS, DEMO_LEARNER_FILE, FILE_PREFIX, demo_terms, seed_demo
+from app.demo import DEMO_ACCOUNTS, DEMO_LEARNER_FILE, FILE_PREFIX, demo_terms, seed_demo
 from tests.conftest import build_app, fresh_pg_database
 
 HOLDS_SEAT = (EnrolmentStatus.ENROLLED, EnrolmentStatus.OFFERED)

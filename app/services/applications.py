@@ -31,7 +31,7 @@ from .access_log import WHAT_LABELS
 from .document_store import DocumentStore
 from .refusals import Refusal
 
-# Codes of the client categories (reference rows seeded with the same codes, see demo_data.py).
+# Codes of the client categories (reference rows seeded with these codes, see reference_data.py).
 IMMIGRANT = "immigrant"
 CANADIAN = "canadian"
 PREPARING_TO_SETTLE = "abroad"

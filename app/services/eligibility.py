@@ -23,7 +23,7 @@ from ..models import Application, CourseFormat, Document, DocumentType, Learner
 from ..models.base import localized, utcnow
 from .service_clock import local_date, montreal_today
 
-# Codes of the reference rows the rules look at (app/services/demo_data.py seeds the same codes).
+# Codes of the reference rows the rules look at (app/services/reference_data.py seeds these codes).
 CATEGORY_IMMIGRANT = "immigrant"
 CATEGORY_PREPARING_TO_SETTLE = "abroad"
 STATUS_DOCUMENT_TYPE = DocumentType.IMMIGRATION_STATUS

@@ -44,7 +44,7 @@ def serve(app) -> tuple[str, object]:
 
 def build_app(folder: Path):
     from app.extensions import db
-    from app.services.demo import seed_demo
+    from app.demo import seed_demo
     from tests.conftest import build_app as migrated_app
 
     app = migrated_app(f"sqlite:///{folder / 'screenshots.db'}", RATELIMIT_ENABLED=False)
