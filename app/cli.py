@@ -1,4 +1,5 @@
-"""Command-line commands: roles, demo data, the job worker, translations, allowances and payments, retention."""
+"""Command-line commands: roles, reference data, demo data, the job worker, translations, allowances and
+payments, retention."""
 from __future__ import annotations
 
 import subprocess
@@ -16,8 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def register_cli(app: Flask) -> None:
     """Attach the project's commands to ``flask``."""
-    for command in (seed_roles, seed_demo, demo_accounts, worker, jobs, translations, allowances, retention,
-                    offers, reminders, purge):
+    for command in (seed_roles, seed_reference, seed_demo, demo_accounts, worker, jobs, translations, allowances,
+                    retention, offers, reminders, purge):
         app.cli.add_command(command)
 
 
@@ -31,17 +32,30 @@ def seed_roles() -> None:
     click.echo(f"roles seeded: {counts}")
 
 
+@click.command("seed-reference")
+@with_appcontext
+def seed_reference() -> None:
+    """Load the reference rows the rules read by code (regions, client categories, immigration statuses,
+    income supports, course fields); running it again changes nothing."""
+    from .services.reference_data import ensure_reference_data
+
+    rows = ensure_reference_data(db.session)
+    db.session.commit()
+    click.echo("reference data: " + ", ".join(f"{k}={v}" for k, v in rows.counts().items()))
+
+
 @click.command("seed-demo")
 @click.option("--scale", default=1, show_default=True, type=click.IntRange(1, 200),
               help="Multiply learners and sections (for benchmarks).")
-@click.option("--if-empty", is_flag=True, help="Only on a database without any region yet (first start).")
+@click.option("--if-empty", is_flag=True,
+              help="Only on a database without any partner yet (first start; reference data alone does not count).")
 @with_appcontext
 def seed_demo(scale: int, if_empty: bool) -> None:
     """Load realistic bilingual demo data; running it again changes nothing."""
     from .demo import seed_demo as do_seed
-    from .models import Region
+    from .models import Partner
 
-    if if_empty and db.session.query(Region.id).first() is not None:
+    if if_empty and db.session.query(Partner.id).first() is not None:
         click.echo("demo data: already loaded")
         return
 

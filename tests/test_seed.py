@@ -99,6 +99,30 @@ def test_reference_data_is_complete_and_bilingual(demo_engine_app):
                 assert row.name_fr and row.name_en
 
 
+def test_production_loads_the_reference_data_alone_and_the_demo_reuses_it(tmp_path):
+    """`flask seed-reference` (a deploy step) loads only the rows the rules read by code; a first-start
+    `seed-demo --if-empty` still loads the demo on top of them, without a second copy."""
+    application = build_app(f"sqlite:///{tmp_path / 'reference.db'}")
+    runner = application.test_cli_runner()
+    for _ in range(2):
+        result = runner.invoke(args=["seed-reference"])
+        assert result.exit_code == 0, result.output
+        assert ("regions=17, client_categories=4, immigration_statuses=6, income_supports=4, fields=7"
+                in result.output)
+    with application.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Region)) == 17
+        assert db.session.scalar(select(func.count()).select_from(Partner)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Learner)) == 0
+        db.session.remove()
+    result = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert "regions=17," in result.output and "learners=300," in result.output
+    assert "already loaded" in runner.invoke(args=["seed-demo", "--if-empty"]).output
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_catalogue_covers_every_format_and_level(demo_engine_app):
     with demo_engine_app.app_context():
         courses = db.session.scalars(select(Course)).all()

@@ -4,8 +4,8 @@ immigration statuses, income supports and course fields.
 The rules read these rows by code (``applications`` and ``eligibility`` name the client categories;
 an immigration status marked ``allowance_excluded`` and any income support bar the participation
 allowance), so the codes here are part of the domain, like the standard allowance rules of
-``allowances``. The demo loads them through ``ensure_reference_data``; an administrator edits
-names afterwards in the back office.
+``allowances``. ``flask seed-reference`` (a deploy step) and the demo both load them through
+``ensure_reference_data``; an administrator edits names afterwards in the back office.
 
 Region names are the official toponyms, which keep their French form in English too.
 """
