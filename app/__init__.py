@@ -113,6 +113,7 @@ def configure_views(app: Flask) -> None:
 
 def configure_jobs(app: Flask) -> None:
     from .jobs import init_app as init_jobs
+    from .jobs import tasks  # noqa: F401  (registers the task functions by name)
 
     init_jobs(app)
 

@@ -86,7 +86,7 @@ def demo_accounts() -> None:
 def worker(burst: bool) -> None:
     """Run an rq worker on the project's queue (needs REDIS_URL); it also sweeps and runs the schedule."""
     from .jobs.sweeper import requeue_pending
-    from .jobs.worker import make_worker
+    from .jobs.rq_worker import make_worker
 
     if not current_app.config.get("REDIS_URL"):
         raise click.UsageError("REDIS_URL is not set: jobs already run inline after each commit.")

@@ -133,7 +133,7 @@ def test_jobs_go_through_redis_and_an_rq_worker(pg_url, redis_url):
     from rq import SimpleWorker
 
     from app.jobs import queue
-    from app.jobs.worker import bind_app
+    from app.jobs.runner import bind_app
 
     rq_app = build_app(pg_url, REDIS_URL=redis_url)
     with rq_app.app_context():

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.jobs import TASKS, enqueue, run_due_jobs
 from app.jobs.schedule import SCHEDULE, entry
 from app.jobs.sweeper import sweep, tick
-from app.jobs.worker import claim
+from app.jobs.runner import claim
 from app.models import (
     AccountToken, AuditEvent, DeliveryStatus, Enrolment, EnrolmentStatus, Job, JobStatus, Language, Message,
     TokenPurpose, UserSession,

@@ -93,7 +93,7 @@ def entry(name: str) -> Entry:
 
 def enqueue_due(app: Flask, now: dt.datetime) -> int:
     """Enqueue the latest due occurrence of each entry that has not been enqueued yet; how many were."""
-    from . import enqueue
+    from .outbox import enqueue
 
     created = 0
     with app.app_context():

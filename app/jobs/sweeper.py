@@ -5,7 +5,7 @@
   all its attempts.
 - A ``pending`` job whose time came more than ``JOB_PENDING_GRACE_SECONDS`` ago and that rq does
   not hold (its push failed while Redis was down, or Redis lost its data) is pushed again. The
-  atomic claim (``worker.claim``) makes a push too many harmless.
+  atomic claim (``runner.claim``) makes a push too many harmless.
 
 ``tick`` is what runs on a schedule: in the worker's maintenance step every ``JOB_SWEEP_SECONDS``,
 in the embedded server's background thread, or by hand with ``flask jobs tick``.
@@ -44,7 +44,7 @@ class SweepResult:
 def recover_stuck(session, app: Flask, now: dt.datetime) -> tuple[list[int], int]:
     """Jobs running past their time limit go back to pending (or failed after the last attempt);
     returns the ids put back to pending and how many failed."""
-    from .worker import retry_delay
+    from .runner import retry_delay
 
     limit = now - dt.timedelta(seconds=app.config.get("JOB_TIMEOUT", 600)
                                + app.config.get("JOB_PENDING_GRACE_SECONDS", 60))
@@ -78,7 +78,7 @@ def _held_by_rq(app: Flask, job_ids: list[int]) -> set[int]:
     """The jobs that rq still has queued, scheduled or started."""
     from rq.job import Job as RqJob
 
-    from . import queue, rq_job_id
+    from .outbox import queue, rq_job_id
 
     connection = queue(app).connection
     held = set()
@@ -91,7 +91,7 @@ def _held_by_rq(app: Flask, job_ids: list[int]) -> set[int]:
 
 def sweep(app: Flask, now: dt.datetime | None = None) -> SweepResult:
     """Recover stuck jobs, then push (or, embedded, run) the pending ones that are overdue."""
-    from . import dispatch
+    from .outbox import dispatch
 
     now = now or utcnow()
     result = SweepResult()
@@ -127,7 +127,7 @@ def sweep(app: Flask, now: dt.datetime | None = None) -> SweepResult:
 
 def requeue_pending(app: Flask) -> int:
     """Push every pending job now, whatever its age (``flask jobs requeue``); returns how many."""
-    from . import dispatch
+    from .outbox import dispatch
 
     with app.app_context():
         rows = db.session.execute(select(Job.id, Job.run_at).where(Job.status == JobStatus.PENDING)
@@ -139,7 +139,7 @@ def requeue_pending(app: Flask) -> int:
 def tick(app: Flask, now: dt.datetime | None = None) -> dict:
     """One round of background housekeeping: sweep, then enqueue the scheduled work that is due,
     then (embedded mode) run the delayed jobs whose time has come."""
-    from . import run_due_jobs
+    from .outbox import run_due_jobs
     from .schedule import enqueue_due
 
     now = now or utcnow()

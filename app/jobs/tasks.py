@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..extensions import db
 from ..services import messaging
-from . import task
+from .registry import task
 
 
 @task("deliver_message")
@@ -15,6 +15,38 @@ def deliver_message(message_id: int) -> dict:
     """Idempotent: a message already sent (or kept in the outbox) is not sent again."""
     status = messaging.deliver(db.session, message_id)
     return {"status": status.value}
+
+
+@task("deliver_account_link")
+def deliver_account_link(message_id: int, user_id: int, purpose: str, link_template: str) -> dict:
+    """Mint the account link's token and deliver the message. Idempotent: a message already sent
+    is not sent again."""
+    from ..models import TokenPurpose
+    from ..services.accounts import deliver_account_link as deliver
+
+    status = deliver(db.session, message_id, user_id, TokenPurpose(purpose), link_template)
+    return {"status": status.value if status else None}
+
+
+@task("send_password_reset")
+def send_password_reset(email: str, links: dict, language: str) -> None:
+    """The job behind ``request_password_reset``; it records nothing about the outcome."""
+    from ..models import Language
+    from ..services.accounts import Links
+    from ..services.accounts import send_password_reset as send
+
+    send(db.session, email, Links(**links), Language(language))
+    db.session.commit()
+
+
+@task("deliver_invitation")
+def deliver_invitation(message_id: int, enterprise_id: int, email: str, link_template: str) -> dict:
+    """Mint a business invitation's token and deliver it. Idempotent: a message already sent is
+    not sent again."""
+    from ..services.enterprises import deliver_invitation as deliver
+
+    status = deliver(db.session, message_id, enterprise_id, email, link_template)
+    return {"status": status.value if status else None}
 
 
 @task("expire_offers")

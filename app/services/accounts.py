@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from ..jobs import enqueue, task
+from ..jobs import enqueue
 from ..models import AccountToken, DeliveryStatus, Language, Learner, Message, TokenPurpose, UserPreference
 from ..models.base import utcnow
 from .access import LEARNER
@@ -386,23 +386,6 @@ def reset_password(session: Session, token: str, password: str, links: Links,
     send_message(session, recipient=user.email, language=language_of(session, user), template="password_changed",
                  payload={"name": user.first_name, "forgot": links.forgot}, learner=learner_of(session, user))
     return check
-
-
-@task("deliver_account_link")
-def deliver_account_link_job(message_id: int, user_id: int, purpose: str, link_template: str) -> dict:
-    from ..extensions import db
-
-    status = deliver_account_link(db.session, message_id, user_id, TokenPurpose(purpose), link_template)
-    return {"status": status.value if status else None}
-
-
-@task("send_password_reset")
-def send_password_reset_job(email: str, links: dict, language: str) -> None:
-    """The job behind ``request_password_reset``; it records nothing about the outcome."""
-    from ..extensions import db
-
-    send_password_reset(db.session, email, Links(**links), Language(language))
-    db.session.commit()
 
 
 __all__ = [

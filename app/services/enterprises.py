@@ -30,7 +30,6 @@ from sqlalchemy import case, distinct, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from ..jobs import task
 from ..models import (
     Attendance, Course, CourseFormat, Enrolment, EnrolmentStatus, Enterprise, EnterpriseMembership,
     EnterpriseRequest, Language, Learner, Meeting, Message, Partner, RequestStatus, Section, SectionStatus, Site,
@@ -538,14 +537,6 @@ def deliver_invitation(session: Session, message_id: int, enterprise_id: int, em
         return message.status if message is not None else None
     token = invitation_token(enterprise_id, email)
     return deliver(session, message_id, secrets={"link": accounts.link_with(link_template, token)})
-
-
-@task("deliver_invitation")
-def deliver_invitation_job(message_id: int, enterprise_id: int, email: str, link_template: str) -> dict:
-    from ..extensions import db
-
-    status = deliver_invitation(db.session, message_id, enterprise_id, email, link_template)
-    return {"status": status.value if status else None}
 
 
 def accept_invitation(session: Session, learner: Learner, enterprise: Enterprise, share_progress: bool) -> None:

@@ -95,7 +95,7 @@ def _audit(session: Session, job: Job, action: str, actor_id: int, before: JobSt
 
 def retry(session: Session, job_id: int, actor_id: int, now: dt.datetime | None = None) -> Job:
     """Run a failed or cancelled job again, with a fresh count of attempts; dispatched after commit."""
-    from ..jobs import _PENDING_KEY
+    from ..jobs import dispatch_after_commit
 
     job = session.get(Job, job_id)
     if job is None:
@@ -108,7 +108,7 @@ def retry(session: Session, job_id: int, actor_id: int, now: dt.datetime | None 
         raise JobActionRefused("not_retryable")
     session.refresh(job)
     _audit(session, job, "retry", actor_id, before)
-    session.info.setdefault(_PENDING_KEY, []).append((job.id, None))  # pushed (or run) once committed
+    dispatch_after_commit(session, job.id)  # pushed (or run) once committed
     return job
 
 
