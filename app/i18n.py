@@ -50,7 +50,7 @@ def select_locale() -> str:
 
 def saved_language(user) -> str | None:
     """The interface language saved on ``user``'s account, if any."""
-    from .models import UserPreference
+    from .models.people import UserPreference
 
     if user is None or not getattr(user, "is_authenticated", False):
         return None
@@ -60,7 +60,8 @@ def saved_language(user) -> str | None:
 
 def save_language(user_id: int, code: str) -> None:
     """Remember a user's interface language on the account."""
-    from .models import Language, UserPreference
+    from .models.people import UserPreference
+    from .models.reference import Language
 
     pref = db.session.get(UserPreference, user_id)
     if pref is None:

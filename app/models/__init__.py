@@ -1,4 +1,11 @@
-"""The domain model, one module per domain; importing this package registers every table."""
+"""The domain model, one module per domain; importing this package registers every table.
+
+A model module imports no other model module but ``base`` and ``reference``: a relationship to
+another module's class names it in its ``Mapped[...]`` annotation (a string; the class is imported
+under ``TYPE_CHECKING`` only) and SQLAlchemy finds the class by that name once this package has
+registered them all. Code outside ``models/`` imports from here or from one module; a module
+inside never imports this package.
+"""
 from .reference import (  # noqa: F401
     ClientCategory, CourseFormat, Field, ImmigrationStatus, IncomeSupport, Language, PartnerType,
     Region, Skill,

@@ -11,12 +11,12 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import localized
-from .people import Partner, Site, Teacher
 from .reference import CourseFormat, Field, LabelledEnum, LABELS, db_enum
 
 if TYPE_CHECKING:
     from .enrolment import Enrolment
     from .intake import EnterpriseRequest
+    from .people import Partner, Site, Teacher
 
 
 class Course(Model):

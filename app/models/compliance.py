@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
@@ -10,8 +11,10 @@ from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import UTCDateTime, utcnow
-from .people import Learner
 from .reference import LABELS, Language, LabelledEnum, db_enum
+
+if TYPE_CHECKING:
+    from .people import Learner
 
 
 class CaseNote(Model):

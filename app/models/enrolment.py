@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
@@ -9,9 +10,11 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, Time, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import UTCDateTime, utcnow
-from .catalogue import Course, Section, Term
-from .people import Learner
 from .reference import LABELS, LabelledEnum, db_enum
+
+if TYPE_CHECKING:
+    from .catalogue import Course, Section, Term
+    from .people import Learner
 
 
 class EnrolmentStatus(LabelledEnum):

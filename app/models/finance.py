@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
@@ -10,9 +11,11 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Money, UTCDateTime, utcnow
-from .enrolment import Enrolment
-from .people import Learner
 from .reference import LABELS, CourseFormat, LabelledEnum, db_enum
+
+if TYPE_CHECKING:
+    from .enrolment import Enrolment
+    from .people import Learner
 
 
 class AllowanceKind(LabelledEnum):

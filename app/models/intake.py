@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
@@ -10,9 +11,11 @@ from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import UTCDateTime, utcnow
-from .catalogue import Section, Term
-from .people import Enterprise, Learner, Partner, Site
 from .reference import LABELS, CourseFormat, LabelledEnum, Region, Skill, db_enum
+
+if TYPE_CHECKING:
+    from .catalogue import Section, Term
+    from .people import Enterprise, Learner, Partner, Site
 
 
 class ApplicationStatus(LabelledEnum):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
@@ -10,11 +11,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .catalogue import Section
-from .enrolment import Enrolment
-from .people import Learner
 from .base import UTCDateTime, utcnow
 from .reference import LABELS, LabelledEnum, Skill, db_enum
+
+if TYPE_CHECKING:
+    from .catalogue import Section
+    from .enrolment import Enrolment
+    from .people import Learner
 
 
 class Attendance(Model):

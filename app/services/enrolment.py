@@ -24,11 +24,11 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..models.catalogue import Term
-from . import waiting_list
 from .refusals import Refusal
 
 ACTIVE = (EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITLISTED, EnrolmentStatus.OFFERED)
 HOLDS_SEAT = (EnrolmentStatus.ENROLLED, EnrolmentStatus.OFFERED)
+ACCOUNTED = "guichet_seat_accounted"  # session.info: rows whose seat count their caller kept
 
 REFUSALS = {
     "window_closed": _l("Registration for this term is open from %(opens)s to %(closes)s."),
@@ -191,6 +191,13 @@ def overlapping_seat(section: Section, commitments: list[Enrolment]) -> Section 
 
 # --- seats and the waiting list ---------------------------------------------------------------
 
+def seats_accounted(session: Session, enrolment: Enrolment) -> None:
+    """The caller kept the seat count of this row's group itself, under the group's row lock: it
+    took a seat with the conditional UPDATE, or joined the line of a group it found full. Its group
+    needs no recount by the waiting-list rule (``waiting_list``) and has no seat to give for it."""
+    session.info.setdefault(ACCOUNTED, set()).add(id(enrolment))
+
+
 def _take_seat(session: Session, section_id: int) -> bool:
     """Reserve one seat with a single conditional statement; False when the section is full."""
     result = session.execute(
@@ -307,7 +314,7 @@ def register(session: Session, learner: Learner, section: Section, *, today: dt.
         enrolment.status, enrolment.position = EnrolmentStatus.WAITLISTED, _next_position(session, section.id)
     if existing is None:
         session.add(enrolment)
-    waiting_list.seats_accounted(session, enrolment)  # seat taken, or line joined, under the lock above
+    seats_accounted(session, enrolment)  # seat taken, or line joined, under the lock above
     _record_with_flush(session, enrolment, "register", before, actor_id)
     if notify:
         _notify(session, enrolment, "enrolled" if got_seat else "waitlisted")

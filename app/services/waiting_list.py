@@ -25,11 +25,10 @@ from sqlalchemy import event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from ..models import Enrolment, EnrolmentStatus, Section, SectionStatus
+from .enrolment import ACCOUNTED, HOLDS_SEAT, _lock_section, conflicting_section, fill_free_seats
 
-HOLDS_SEAT = (EnrolmentStatus.ENROLLED, EnrolmentStatus.OFFERED)
 SEAT_FIELDS = {Enrolment: ("status", "section_id"), Section: ("capacity", "status")}
 _PENDING = "guichet_seat_sections"
-_ACCOUNTED = "guichet_seat_accounted"
 MONTREAL = ZoneInfo("America/Montreal")
 
 
@@ -49,16 +48,9 @@ def _changed_values(obj, name: str) -> list:
     return [*history.added, *history.deleted] if history.has_changes() else []
 
 
-def seats_accounted(session: Session, enrolment: Enrolment) -> None:
-    """The caller kept the seat count of this row's group itself, under the group's row lock: it
-    took a seat with the conditional UPDATE, or joined the line of a group it found full (the
-    registration service). Its group needs no recount and has no seat to give for it."""
-    session.info.setdefault(_ACCOUNTED, set()).add(id(enrolment))
-
-
 def _note_changes(session: Session, flush_context, instances) -> None:
     pending: set[int] = session.info.setdefault(_PENDING, set())
-    accounted = session.info.pop(_ACCOUNTED, set())
+    accounted = session.info.pop(ACCOUNTED, set())
     for obj in session.new:
         if isinstance(obj, Enrolment) and id(obj) not in accounted:
             section_id = obj.section_id if obj.section_id is not None else getattr(obj.section, "id", None)
@@ -97,7 +89,7 @@ def _serve_pending(session: Session) -> None:
 def _forget_pending(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
-        session.info.pop(_ACCOUNTED, None)
+        session.info.pop(ACCOUNTED, None)
 
 
 def install() -> None:
@@ -117,8 +109,6 @@ def serve_section(session: Session, section_id: int, *, today: dt.date | None = 
     Returns the enrolments that got a seat or an offer. A count above the capacity (a staff edit
     seating a learner in a full group) breaks the seat constraint and the transaction is refused.
     """
-    from .enrolment import _lock_section, fill_free_seats
-
     today = today or local_today()
     _lock_section(session, section_id)  # from here on, statements see every committed seat change
     held = (select(func.count(Enrolment.id))
@@ -151,8 +141,6 @@ def waiting_list_violations(session: Session, *, today: dt.date | None = None) -
     * an open, still running group with a free seat while a learner waits on it without an offer
       (a learner passed over because the group now overlaps one of their seats does not count).
     """
-    from .enrolment import conflicting_section
-
     today = today or local_today()
     problems = []
     held = (select(Enrolment.section_id, func.count(Enrolment.id).label("held"))
