@@ -52,6 +52,7 @@ worker: setup
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(PY) -m tests.test_import_graph
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
