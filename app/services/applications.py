@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from ..models import (
     Application, ApplicationEvent, ApplicationStatus as S, ClientCategory, CourseFormat, Document, DocumentType,
-    Enterprise, ImmigrationStatus, IncomeSupport, Learner, Region, Site,
+    Enterprise, ImmigrationStatus, IncomeSupport, Learner, Partner, Region, Site,
 )
 from ..models.base import utcnow
 from . import intake
@@ -97,6 +97,24 @@ class ApplicationRefused(Refusal):
     MESSAGES = REFUSALS
 
 
+# An answer that cannot be true, whatever the step: refused even in a draft.
+ANSWER_REFUSALS = {
+    "birth_date": _l("Enter a real date of birth, in the past."),
+    "arrival_in_future": _l("The date you arrived cannot be in the future."),
+    "arrival_before_birth": _l("The date you arrived cannot be before your date of birth."),
+    "neq_digits": _l("A Québec enterprise number (NEQ) has exactly 10 digits."),
+    "neq_unknown": _l("No business with the NEQ %(neq)s is registered with us. Check the number, "
+                      "or ask your employer to open its business file."),
+}
+OLDEST_BIRTH_DATE = dt.date(1900, 1, 1)
+
+
+class AnswerRefused(Refusal):
+    """An answer of a step that cannot be right (a date in the future, an unknown NEQ)."""
+
+    MESSAGES = ANSWER_REFUSALS
+
+
 # --- finding the application --------------------------------------------------------------------
 
 def open_application(session: Session, learner: Learner) -> Application | None:
@@ -127,6 +145,37 @@ def documents_of(session: Session, application: Application) -> list[Document]:
 def own_document(session: Session, learner: Learner, document_id: int) -> Document | None:
     """The learner's own document with that id; None for another learner's (or no) document."""
     return session.scalar(select(Document).where(Document.id == document_id, Document.learner_id == learner.id))
+
+
+# --- what the steps offer -------------------------------------------------------------------------
+
+def client_categories(session: Session) -> list[ClientCategory]:
+    return list(session.scalars(select(ClientCategory).order_by(ClientCategory.id)))
+
+
+def reference_rows(session: Session, model) -> list:
+    """The rows of a reference table (regions, statuses, income supports) in the order of their codes."""
+    return list(session.scalars(select(model).order_by(model.code)))
+
+
+def sites_to_choose(session: Session) -> list[Site]:
+    """The places of study a learner may prefer: the sites of active partners, by city."""
+    return list(session.scalars(select(Site).join(Site.partner).where(Partner.active.is_(True))
+                                .order_by(Site.city, Site.name)))
+
+
+def named_employer_neq(learner: Learner) -> str:
+    """The NEQ the learner gave: of the business awaiting confirmation, else of the linked one."""
+    employer = learner.pending_enterprise or learner.enterprise
+    return employer.neq if employer else ""
+
+
+def course_answers_given(application: Application) -> dict:
+    """Step 3 as answered so far, by field (``format`` None until the learner has chosen one)."""
+    preferences = application.schedule_preferences or {}
+    return {"format": application.format_wanted.value if format_chosen(application) else None,
+            "weekdays": preferences.get("weekdays", []), "periods": preferences.get("periods", []),
+            "region": application.region_id, "site": preferences.get("site_id")}
 
 
 # --- the rules the answers follow ---------------------------------------------------------------
@@ -163,6 +212,30 @@ def normalise_neq(value: str | None) -> str:
 
 def enterprise_by_neq(session: Session, neq: str) -> Enterprise | None:
     return session.scalar(select(Enterprise).where(Enterprise.neq == normalise_neq(neq)))
+
+
+def neq_refusal(session: Session, neq: str) -> AnswerRefused | None:
+    """Why a NEQ given (normalised, not empty) cannot be taken: not 10 digits, or no such business."""
+    if not (len(neq) == 10 and neq.isdigit()):
+        return AnswerRefused("neq_digits")
+    if enterprise_by_neq(session, neq) is None:
+        return AnswerRefused("neq_unknown", neq=neq)
+    return None
+
+
+def birth_date_refusal(birth_date: dt.date, today: dt.date | None = None) -> AnswerRefused | None:
+    if not (OLDEST_BIRTH_DATE <= birth_date <= (today or dt.date.today())):
+        return AnswerRefused("birth_date")
+    return None
+
+
+def arrival_date_refusal(arrival_date: dt.date, birth_date: dt.date | None,
+                         today: dt.date | None = None) -> AnswerRefused | None:
+    if arrival_date > (today or dt.date.today()):
+        return AnswerRefused("arrival_in_future")
+    if birth_date is not None and arrival_date < birth_date:
+        return AnswerRefused("arrival_before_birth")
+    return None
 
 
 def format_chosen(application: Application) -> bool:
@@ -260,6 +333,34 @@ class CourseWanted:
     periods: list[str]
     region: Region | None
     site: Site | None
+
+
+def about_you_answers(session: Session, *, category_id: int | None, birth_date: dt.date | None,
+                      region_id: int | None, living_abroad: bool, neq: str | None) -> AboutYou:
+    """Step 1 from the ids and text a form gives (an unknown NEQ names no business)."""
+    neq = normalise_neq(neq)
+    return AboutYou(category=session.get(ClientCategory, category_id) if category_id else None,
+                    birth_date=birth_date, region=session.get(Region, region_id) if region_id else None,
+                    living_abroad=living_abroad, enterprise=enterprise_by_neq(session, neq) if neq else None)
+
+
+def situation_answers(session: Session, learner: Learner, *, status_id: int | None, arrival_date: dt.date | None,
+                      income_support_id: int | None, children_in_care: int | None) -> Situation:
+    """Step 2 from the ids a form gives; immigration is kept only where the learner's category asks it."""
+    asks = asks_immigration_status(learner.category)
+    return Situation(
+        immigration_status=session.get(ImmigrationStatus, status_id) if asks and status_id else None,
+        arrival_date=arrival_date if asks else None,
+        income_support=session.get(IncomeSupport, income_support_id) if income_support_id else None,
+        children_in_care=children_in_care)
+
+
+def course_answers(session: Session, *, format: CourseFormat | None, weekdays: list[int] | None,
+                   periods: list[str] | None, region_id: int | None, site_id: int | None) -> CourseWanted:
+    """Step 3 from the ids a form gives."""
+    return CourseWanted(format=format, weekdays=weekdays or [], periods=periods or [],
+                        region=session.get(Region, region_id) if region_id else None,
+                        site=session.get(Site, site_id) if site_id else None)
 
 
 def save_about_you(session: Session, application: Application, answers: AboutYou) -> None:

@@ -5,7 +5,6 @@ the pages reached through an e-mailed link are neither cached nor referred to ot
 """
 from __future__ import annotations
 
-import datetime as dt
 
 from flask import current_app, flash, make_response, redirect, session, url_for
 from flask_appbuilder import BaseView, expose
@@ -20,11 +19,9 @@ from ..extensions import db
 from ..models import ClientCategory, Language, TokenPurpose
 from ..models.base import current_language
 from ..services import accounts as service
+from ..services.applications import birth_date_refusal
 from ..services.eligibility import MINIMUM_AGE, under_minimum_age
 from ..services.public_links import public_url
-
-OLDEST_BIRTH_DATE = dt.date(1900, 1, 1)
-
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
@@ -96,8 +93,9 @@ class SignUpForm(FlaskForm):
             raise ValidationError(_("Choose the situation that fits you best."))
 
     def validate_birth_date(self, field) -> None:
-        if field.data is not None and not (OLDEST_BIRTH_DATE <= field.data <= dt.date.today()):
-            raise ValidationError(_("Enter a real date of birth, in the past."))
+        refusal = birth_date_refusal(field.data) if field.data is not None else None
+        if refusal:
+            raise ValidationError(refusal.message)
 
 
 class ForgotPasswordForm(FlaskForm):

@@ -16,7 +16,6 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy import select
 from wtforms import (
     BooleanField, DateField, IntegerField, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField,
     SubmitField, TextAreaField,
@@ -28,7 +27,7 @@ from ...extensions import db
 from ...models.base import localized
 from ...models import (
     Application, ApplicationStatus, ClientCategory, CourseFormat, DocumentType, ImmigrationStatus, IncomeSupport,
-    Learner, Partner, Region, Site,
+    Learner, Region,
 )
 from ...services import applications as service
 from ...services.applications import ApplicationRefused
@@ -36,7 +35,6 @@ from ...services.document_store import DocumentStore, UploadRefused, human_size
 from ..errors import render_error
 from . import current_learner, learner_required
 
-OLDEST_BIRTH_DATE = dt.date(1900, 1, 1)
 LAST_STEP = len(service.STEPS)
 
 FORMAT_HINTS = {
@@ -118,34 +116,37 @@ class AboutYouForm(StepForm):
     region = SelectField(_l("Region where you live"), coerce=optional_int)
     living_abroad = BooleanField(_l("I live outside Québec for now"))
 
+    @property
+    def chosen_category(self) -> ClientCategory | None:
+        return db.session.get(ClientCategory, self.category.data) if self.category.data else None
+
     def validate_category(self, field):
         if field.data is not None and field.data not in {choice.value for choice in field.choices}:
             raise ValidationError(_("Choose the situation that fits you best."))
 
     def validate_birth_date(self, field):
-        if field.data is not None and not (OLDEST_BIRTH_DATE <= field.data <= dt.date.today()):
-            raise ValidationError(_("Enter a real date of birth, in the past."))
+        refusal = service.birth_date_refusal(field.data) if field.data is not None else None
+        if refusal:
+            raise ValidationError(refusal.message)
 
     def validate_region(self, field):
         if field.data is not None and self.living_abroad.data:
             raise ValidationError(_("Choose a region or tick “I live outside Québec”, not both."))
-        category = db.session.get(ClientCategory, self.category.data) if self.category.data else None
+        category = self.chosen_category
         if field.data is None and not self.saving_draft \
                 and not service.lives_abroad(category, bool(self.living_abroad.data)):
             raise ValidationError(service.missing_message("region"))
 
     def validate_neq(self, field):
         neq = service.normalise_neq(field.data)
-        category = db.session.get(ClientCategory, self.category.data) if self.category.data else None
+        category = self.chosen_category
         if not neq:
             if service.needs_enterprise(category) and not self.saving_draft:
                 raise ValidationError(service.missing_message("enterprise"))
             return
-        if not (len(neq) == 10 and neq.isdigit()):
-            raise ValidationError(_("A Québec enterprise number (NEQ) has exactly 10 digits."))
-        if service.enterprise_by_neq(db.session, neq) is None:
-            raise ValidationError(_("No business with the NEQ %(neq)s is registered with us. Check the number, "
-                                    "or ask your employer to open its business file.", neq=neq))
+        refusal = service.neq_refusal(db.session, neq)
+        if refusal:
+            raise ValidationError(refusal.message)
 
 
 class SituationForm(StepForm):
@@ -172,10 +173,9 @@ class SituationForm(StepForm):
             if not self.saving_draft and service.needs_immigration_status(self.learner.category):
                 raise ValidationError(service.missing_message("arrival_date"))
             return
-        if field.data > dt.date.today():
-            raise ValidationError(_("The date you arrived cannot be in the future."))
-        if field.data < self.learner.birth_date:
-            raise ValidationError(_("The date you arrived cannot be before your date of birth."))
+        refusal = service.arrival_date_refusal(field.data, self.learner.birth_date)
+        if refusal:
+            raise ValidationError(refusal.message)
 
 
 class CourseForm(StepForm):
@@ -250,28 +250,21 @@ class UploadForm(FlaskForm):
 # --- choices and answers -------------------------------------------------------------------------
 
 def reference_choices(model, empty_label) -> list[SelectChoice]:
-    rows = db.session.scalars(select(model).order_by(model.code)).all()
+    rows = service.reference_rows(db.session, model)
     return [SelectChoice("", empty_label)] + [SelectChoice(row.id, row.name) for row in rows]
 
 
 def site_choices() -> list[SelectChoice]:
-    sites = db.session.scalars(select(Site).join(Site.partner).where(Partner.active.is_(True))
-                               .order_by(Site.city, Site.name)).all()
+    sites = service.sites_to_choose(db.session)
     return [SelectChoice("", _l("No preference"))] + [SelectChoice(site.id, str(site)) for site in sites]
-
-
-def named_employer_neq(learner: Learner) -> str:
-    """The NEQ the learner gave: of the business awaiting confirmation, else of the linked one."""
-    employer = learner.pending_enterprise or learner.enterprise
-    return employer.neq if employer else ""
 
 
 def about_you_form(learner: Learner) -> AboutYouForm:
     prefill = None if request.method == "POST" else {
         "category": learner.category_id, "birth_date": learner.birth_date, "region": learner.region_id,
-        "living_abroad": learner.living_abroad, "neq": named_employer_neq(learner)}
+        "living_abroad": learner.living_abroad, "neq": service.named_employer_neq(learner)}
     form = AboutYouForm(data=prefill)
-    categories = db.session.scalars(select(ClientCategory).order_by(ClientCategory.id)).all()
+    categories = service.client_categories(db.session)
     form.category.choices = [SelectChoice(category.id, category.name) for category in categories]
     form.category_hints = {category.id: localized(category.description_fr, category.description_en)
                            for category in categories}
@@ -280,13 +273,9 @@ def about_you_form(learner: Learner) -> AboutYouForm:
 
 
 def about_you_answers(form: AboutYouForm) -> service.AboutYou:
-    category = db.session.get(ClientCategory, form.category.data) if form.category.data else None
-    neq = service.normalise_neq(form.neq.data)
-    return service.AboutYou(
-        category=category, birth_date=form.birth_date.data,
-        region=db.session.get(Region, form.region.data) if form.region.data else None,
-        living_abroad=bool(form.living_abroad.data),
-        enterprise=service.enterprise_by_neq(db.session, neq) if neq else None)
+    return service.about_you_answers(
+        db.session, category_id=form.category.data, birth_date=form.birth_date.data, region_id=form.region.data,
+        living_abroad=bool(form.living_abroad.data), neq=form.neq.data)
 
 
 def situation_form(learner: Learner) -> SituationForm:
@@ -300,34 +289,22 @@ def situation_form(learner: Learner) -> SituationForm:
 
 
 def situation_answers(form: SituationForm) -> service.Situation:
-    asks = service.asks_immigration_status(form.learner.category)
-    return service.Situation(
-        immigration_status=db.session.get(ImmigrationStatus, form.immigration_status.data)
-        if asks and form.immigration_status.data else None,
-        arrival_date=form.arrival_date.data if asks else None,
-        income_support=db.session.get(IncomeSupport, form.income_support.data) if form.income_support.data else None,
-        children_in_care=form.children_in_care.data)
+    return service.situation_answers(
+        db.session, form.learner, status_id=form.immigration_status.data, arrival_date=form.arrival_date.data,
+        income_support_id=form.income_support.data, children_in_care=form.children_in_care.data)
 
 
 def course_form(application: Application) -> CourseForm:
-    learner = application.learner
-    preferences = application.schedule_preferences or {}
-    prefill = None
-    if request.method != "POST":
-        prefill = {"format": application.format_wanted.value if service.format_chosen(application) else None,
-                   "weekdays": preferences.get("weekdays", []), "periods": preferences.get("periods", []),
-                   "region": application.region_id, "site": preferences.get("site_id")}
-    form = CourseForm(data=prefill, learner=learner)
+    prefill = None if request.method == "POST" else service.course_answers_given(application)
+    form = CourseForm(data=prefill, learner=application.learner)
     form.region.choices = reference_choices(Region, _l("No preference"))
     form.site.choices = site_choices()
     return form
 
 
 def course_answers(form: CourseForm) -> service.CourseWanted:
-    return service.CourseWanted(
-        format=form.chosen_format, weekdays=form.weekdays.data or [], periods=form.periods.data or [],
-        region=db.session.get(Region, form.region.data) if form.region.data else None,
-        site=db.session.get(Site, form.site.data) if form.site.data else None)
+    return service.course_answers(db.session, format=form.chosen_format, weekdays=form.weekdays.data,
+                                  periods=form.periods.data, region_id=form.region.data, site_id=form.site.data)
 
 
 STEP_FORMS = {
