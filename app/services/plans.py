@@ -11,6 +11,7 @@ function takes the learner, and every lookup is scoped to that learner.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -19,7 +20,8 @@ from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..models import (
-    Availability, AvailabilityKind, Course, Enrolment, Learner, Plan, PlanItem, Section, SectionStatus, Term,
+    Availability, AvailabilityKind, Course, CourseFormat, Enrolment, Learner, Meeting, Plan, PlanItem, Section,
+    SectionStatus, Term,
 )
 from ..models.catalogue import WEEKDAY_LABELS
 from .enrolment import ACTIVE, HOLDS_SEAT, Outcome, eligibility_problems, register_plan
@@ -27,6 +29,8 @@ from .timetable import Candidate, Preference, Request, Result, Schedule, Slot, b
 from .refusals import Refusal
 
 PLAN_NAME_MAX = 80
+MAX_COURSES = 8  # courses one generation may combine
+AVAILABILITY_HOURS = range(7, 22)  # rows of the availability grid: 7:00–8:00 … 21:00–22:00
 
 REFUSALS = {
     "invalid_weekday": _l("Choose a day of the week from Monday to Sunday."),
@@ -38,6 +42,8 @@ REFUSALS = {
     "empty_plan": _l("A plan needs at least one section."),
     "section_unavailable": _l("Section %(section)s is not offered in this term."),
     "two_sections_of_a_course": _l("A plan holds one section per course, and %(course)s appears twice."),
+    "no_course": _l("Choose at least one course."),
+    "too_many_courses": _l("Choose at most %(max)s courses."),
 }
 
 
@@ -108,6 +114,11 @@ def _hours_slot(weekday: int, first: int, after: int) -> tuple[int, dt.time, dt.
     return weekday, dt.time(first), dt.time.max if after >= 24 else dt.time(after)
 
 
+def in_availability_grid(weekday: int, hour: int) -> bool:
+    """Whether (ISO weekday, hour) is a cell of the availability grid a learner ticks."""
+    return weekday in WEEKDAY_LABELS and hour in AVAILABILITY_HOURS
+
+
 def hours_covered(rows: Iterable[Availability], hours: Iterable[int]) -> set[tuple[int, int]]:
     """The (weekday, hour) cells of ``hours`` that the unavailable times touch."""
     hours = tuple(hours)
@@ -173,6 +184,27 @@ def choosable_courses(session: Session, learner: Learner, term: Term, today: dt.
         counts[section.course_id] = counts.get(section.course_id, 0) + 1
     ordered = sorted(courses.values(), key=lambda course: (course.format.value, course.code))
     return [(course, counts[course.id]) for course in ordered]
+
+
+def courses_matching(courses: Iterable[tuple[Course, int]], text: str, chosen: Iterable[int]
+                     ) -> dict[CourseFormat, list[tuple[Course, int]]]:
+    """The (course, number of sections) pairs whose code or title contains ``text`` (any case), by format;
+    the courses already chosen stay whatever the text."""
+    query, chosen = text.strip().casefold(), set(chosen)
+    by_format: dict[CourseFormat, list[tuple[Course, int]]] = {}
+    for course, count in courses:
+        if not query or course.id in chosen or query in f"{course.code} {course.title}".casefold():
+            by_format.setdefault(course.format, []).append((course, count))
+    return by_format
+
+
+def course_choice_refusal(course_ids: Sequence[int]) -> TimetableRefused | None:
+    """Why these courses cannot be combined in one generation: none, or more than MAX_COURSES."""
+    if not course_ids:
+        return TimetableRefused("no_course")
+    if len(course_ids) > MAX_COURSES:
+        return TimetableRefused("too_many_courses", max=MAX_COURSES)
+    return None
 
 
 def section_slots(section: Section) -> tuple[Slot, ...]:
@@ -297,6 +329,16 @@ def list_plans(session: Session, learner: Learner, *, term: Term | None = None, 
     return list(plans), total
 
 
+def plans_by_term(plans: Iterable[Plan]) -> list[tuple[Term, list[Plan]]]:
+    """Plans listed term by term, in the order given (``list_plans`` gives them by term)."""
+    terms: list[tuple[Term, list[Plan]]] = []
+    for plan in plans:
+        if not terms or terms[-1][0].id != plan.term_id:
+            terms.append((plan.term, []))
+        terms[-1][1].append(plan)
+    return terms
+
+
 def own_plan(session: Session, learner: Learner, plan_id: int) -> Plan | None:
     """The learner's own plan with that id; None for another learner's plan (or none)."""
     return session.scalar(select(Plan).where(Plan.id == plan_id, Plan.learner_id == learner.id)
@@ -393,6 +435,19 @@ def register_saved_plan(session: Session, learner: Learner, plan: Plan, *, today
     return register_plan(session, learner, plan_sections(plan), today=today, actor_id=actor_id)
 
 
+def failed_sections(lines) -> list[int]:
+    """The sections of a refused registration that did not get a seat (to leave out of the next try)."""
+    return [line.section_id for line in lines if line.outcome != "enrolled"]
+
+
+def without_failed(lines, exclude: Sequence[int], locks: Mapping[int, int]) -> tuple[list[int], dict[int, int]]:
+    """What the next generation leaves out after a refused registration: the sections excluded so
+    far and those that failed, and the locks that did not fail."""
+    failed = failed_sections(lines)
+    return (list(dict.fromkeys([*exclude, *failed])),
+            {course: section for course, section in locks.items() if section not in failed})
+
+
 def sections_to_register(session: Session, term: Term, section_ids: Iterable[int]) -> list[Section]:
     """The sections of a generated timetable, checked to be of the term, one per course, by course code."""
     section_ids = list(dict.fromkeys(section_ids))
@@ -412,7 +467,61 @@ def sections_to_register(session: Session, term: Term, section_ids: Iterable[int
     return sorted(sections.values(), key=lambda section: (section.course.code, section.code))
 
 
+# --- a timetable laid out on the week -------------------------------------------------------------
+
+@dataclass
+class Entry:
+    """One weekly class of a section, as a cell of the grid and a line of the list."""
+
+    section: Section
+    meeting: Meeting
+
+    @property
+    def course(self) -> Course:
+        return self.section.course
+
+
+@dataclass
+class Week:
+    """A timetable laid out by day and hour (grid) and day by day (list)."""
+
+    days: list[tuple[int, str]]
+    hours: list[int]
+    cells: dict[tuple[int, int], list[Entry]]
+    by_day: list[tuple[int, str, list[Entry]]]
+    without_meetings: list[Section] = field(default_factory=list)
+
+
+def _minutes(value: dt.time) -> int:
+    return 24 * 60 if value == dt.time.max else value.hour * 60 + value.minute + bool(value.second)
+
+
+def weekly_layout(sections: list[Section]) -> Week:
+    """Monday to Friday always, the weekend when a class falls on it; the hours the classes span."""
+    entries = sorted((Entry(section, meeting) for section in sections for meeting in section.meetings),
+                     key=lambda entry: (entry.meeting.weekday, entry.meeting.starts_at))
+    weekdays = sorted(set(range(1, 6)) | {entry.meeting.weekday for entry in entries})
+    days = [(weekday, str(WEEKDAY_LABELS[weekday])) for weekday in weekdays]
+    hours: list[int] = []
+    if entries:
+        first = min(_minutes(entry.meeting.starts_at) for entry in entries) // 60
+        last = math.ceil(max(_minutes(entry.meeting.ends_at) for entry in entries) / 60)
+        hours = list(range(first, last))
+    cells: dict[tuple[int, int], list[Entry]] = {}
+    for entry in entries:
+        start, end = _minutes(entry.meeting.starts_at), _minutes(entry.meeting.ends_at)
+        for hour in hours:
+            if start < (hour + 1) * 60 and hour * 60 < end:
+                cells.setdefault((entry.meeting.weekday, hour), []).append(entry)
+    by_day = [(weekday, label, [entry for entry in entries if entry.meeting.weekday == weekday])
+              for weekday, label in days]
+    return Week(days, hours, cells, [day for day in by_day if day[2]],
+                [section for section in sections if not section.meetings])
+
+
 __all__ = ["TimetableRefused", "blocked_times", "save_availability", "merge_hours", "hours_covered", "open_terms",
            "eligible_sections", "choosable_courses", "unavailable_slots", "candidates_for", "generate", "Generated",
            "list_plans", "own_plan", "plan_sections", "plan_preferences", "next_plan", "save_plan", "rename_plan",
-           "delete_plan", "register_saved_plan", "sections_to_register"]
+           "delete_plan", "register_saved_plan", "sections_to_register", "MAX_COURSES", "AVAILABILITY_HOURS",
+           "in_availability_grid", "courses_matching", "course_choice_refusal", "plans_by_term", "failed_sections",
+           "without_failed", "Entry", "Week", "weekly_layout"]

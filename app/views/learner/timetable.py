@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import abort, flash, make_response, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
@@ -21,18 +21,16 @@ from wtforms import HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ...extensions import db
-from ...models import Course, Learner, Meeting, Plan, Section, Term
+from ...models import Learner, Plan, Section, Term
 from ...models.catalogue import WEEKDAY_LABELS
 from ...services import plans as service
 from ...services.catalogue import local_today
 from ...services.enrolment import PlanLine, PlanNotRegistered, RegistrationRefused, register_plan
-from ...services.plans import Generated, TimetableRefused
+from ...services.plans import AVAILABILITY_HOURS, MAX_COURSES, Generated, TimetableRefused, Week, weekly_layout
 from ...services.timetable import Impossibility, Preference, Schedule
 from . import learner_required
 from .catalogue import clock
 
-AVAILABILITY_HOURS = range(7, 22)  # rows of the availability grid: 7:00–8:00 … 21:00–22:00
-MAX_COURSES = 8
 SCHEDULES_SHOWN = 10
 TIME_BUDGET = 1.0  # seconds the search may run for one page
 PLANS_PER_PAGE = 10
@@ -141,56 +139,6 @@ class ActionForm(FlaskForm):
 
 
 # --- what the pages show ------------------------------------------------------------------------
-
-@dataclass
-class Entry:
-    """One weekly class of a section, as a cell of the grid and a line of the list."""
-
-    section: Section
-    meeting: Meeting
-
-    @property
-    def course(self) -> Course:
-        return self.section.course
-
-
-@dataclass
-class Week:
-    """A timetable laid out by day and hour (grid) and day by day (list)."""
-
-    days: list[tuple[int, str]]
-    hours: list[int]
-    cells: dict[tuple[int, int], list[Entry]]
-    by_day: list[tuple[int, str, list[Entry]]]
-    without_meetings: list[Section] = field(default_factory=list)
-
-
-def _minutes(value: dt.time) -> int:
-    return 24 * 60 if value == dt.time.max else value.hour * 60 + value.minute + bool(value.second)
-
-
-def weekly_layout(sections: list[Section]) -> Week:
-    """Monday to Friday always, the weekend when a class falls on it; the hours the classes span."""
-    entries = sorted((Entry(section, meeting) for section in sections for meeting in section.meetings),
-                     key=lambda entry: (entry.meeting.weekday, entry.meeting.starts_at))
-    weekdays = sorted(set(range(1, 6)) | {entry.meeting.weekday for entry in entries})
-    days = [(weekday, str(WEEKDAY_LABELS[weekday])) for weekday in weekdays]
-    hours: list[int] = []
-    if entries:
-        first = min(_minutes(entry.meeting.starts_at) for entry in entries) // 60
-        last = math.ceil(max(_minutes(entry.meeting.ends_at) for entry in entries) / 60)
-        hours = list(range(first, last))
-    cells: dict[tuple[int, int], list[Entry]] = {}
-    for entry in entries:
-        start, end = _minutes(entry.meeting.starts_at), _minutes(entry.meeting.ends_at)
-        for hour in hours:
-            if start < (hour + 1) * 60 and hour * 60 < end:
-                cells.setdefault((entry.meeting.weekday, hour), []).append(entry)
-    by_day = [(weekday, label, [entry for entry in entries if entry.meeting.weekday == weekday])
-              for weekday, label in days]
-    return Week(days, hours, cells, [day for day in by_day if day[2]],
-                [section for section in sections if not section.meetings])
-
 
 def time_of(hour: int) -> dt.time:
     """The time at the start of ``hour``; 24 is the end of the day."""
@@ -340,22 +288,15 @@ class TimetableView(BaseView):
         locks = {course_id: request.args.get(f"lock-{course_id}", type=int) for course_id in chosen}
         locks = {course_id: section_id for course_id, section_id in locks.items() if section_id}
         exclude = list(dict.fromkeys(request.args.getlist("exclude", type=int)))
-        query = (form.q.data or "").strip().casefold() if not form.q.errors else ""
-        listed = [(course, count) for course, count in courses
-                  if not query or course.id in chosen or query in f"{course.code} {course.title}".casefold()]
+        formats = service.courses_matching(courses, form.q.data or "" if not form.q.errors else "", chosen)
         errors, generated = [], None
         if "generate" in request.args:
-            if not chosen:
-                errors.append(_("Choose at least one course."))
-            elif len(chosen) > MAX_COURSES:
-                errors.append(_("Choose at most %(max)s courses.", max=MAX_COURSES))
+            refusal = service.course_choice_refusal(chosen)
+            errors = [refusal.message] if refusal else []
             if form.validate_preferences() and not errors:
                 generated = service.generate(db.session, learner, term, chosen, locks, form.preferences(),
                                              k=SCHEDULES_SHOWN, time_budget=TIME_BUDGET, exclude=exclude,
                                              today=today)
-        formats = {}
-        for course, count in listed:
-            formats.setdefault(course.format, []).append((course, count))
         context.update(
             courses=courses, formats=formats, chosen=chosen, locks=locks, exclude=exclude, errors=errors,
             generated=generated, problems=problems_of(generated) if generated else [],
@@ -384,9 +325,7 @@ class TimetableView(BaseView):
             register_plan(db.session, learner, sections, today=local_today(), actor_id=current_user.id)
             db.session.commit()
         except PlanNotRegistered as failure:
-            failed = [line.section_id for line in failure.lines if line.outcome != "enrolled"]
-            exclude = list(dict.fromkeys(exclude + failed))
-            locks = {course: section for course, section in locks.items() if section not in failed}
+            exclude, locks = service.without_failed(failure.lines, exclude, locks)
             generated = service.generate(db.session, learner, term, course_ids, locks, preferences, k=1,
                                          time_budget=TIME_BUDGET, exclude=exclude, today=local_today())
             return self._render(
@@ -430,7 +369,7 @@ class TimetableView(BaseView):
                 weekday, _sep, hour = value.partition("-")
                 if not (weekday.isdigit() and hour.isdigit()):
                     abort(400)
-                if int(weekday) not in WEEKDAY_LABELS or int(hour) not in AVAILABILITY_HOURS:
+                if not service.in_availability_grid(int(weekday), int(hour)):
                     abort(400)
                 cells.append((int(weekday), int(hour)))
         try:
@@ -456,12 +395,8 @@ class TimetableView(BaseView):
         pages = max(math.ceil(total / PLANS_PER_PAGE), 1)
         if page > pages:
             abort(404)
-        terms: list[tuple[Term, list[Plan]]] = []
-        for plan in rows:
-            if not terms or terms[-1][0].id != plan.term_id:
-                terms.append((plan.term, []))
-            terms[-1][1].append(plan)
-        return self._render("learner/timetable_plans.html", title=_("My saved plans"), terms=terms, total=total,
+        return self._render("learner/timetable_plans.html", title=_("My saved plans"),
+                            terms=service.plans_by_term(rows), total=total,
                             page=page, pages=pages, layout=self._plan_layout, action_form=ActionForm(formdata=None))
 
     @staticmethod
@@ -563,7 +498,7 @@ class TimetableView(BaseView):
             service.register_saved_plan(db.session, learner, plan, today=local_today(), actor_id=current_user.id)
             db.session.commit()
         except PlanNotRegistered as failure:
-            failed = [line.section_id for line in failure.lines if line.outcome != "enrolled"]
+            failed = service.failed_sections(failure.lines)
             plan = self._own_plan(learner, plan_id)
             return self._render(
                 "learner/timetable_outcome.html", status=409, title=_("Nothing was registered"), term=plan.term,
