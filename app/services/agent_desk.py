@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..models import (
-    Application, ApplicationEvent, ApplicationStatus as S, CourseFormat, Learner, PlacementResult, Skill,
+    Application, ApplicationEvent, ApplicationStatus as S, CourseFormat, Learner, PlacementResult, Region, Skill,
 )
 from ..models.reference import LEVELS
 from . import intake
@@ -98,15 +98,20 @@ def clock_start(application: Application) -> dt.datetime | None:
     return application.complete_at or application.submitted_at
 
 
-def waiting_days(application: Application, today: dt.date) -> int | None:
+def waiting_days(application: Application, today: dt.date | None = None) -> int | None:
     """Working days since the clock started (see the module docstring); None before submission."""
-    from .service_clock import local_date, working_days_between
+    from .service_clock import local_date, montreal_today, working_days_between
 
     start = clock_start(application)
     if start is None:
         return None
-    end = application.first_course_at or today
+    end = application.first_course_at or today or montreal_today()
     return working_days_between(local_date(start), end)
+
+
+def queue_regions(session: Session) -> list[Region]:
+    """The regions the queue can be filtered by, by code."""
+    return list(session.scalars(select(Region).order_by(Region.code)))
 
 
 @dataclass(frozen=True)
@@ -362,9 +367,11 @@ class Placement:
 
 
 def record_placement(session: Session, application: Application, levels: Mapping[Skill, object], *,
-                     assessor_id: int, assessed_on: dt.date, today: dt.date | None = None,
+                     assessor_id: int, assessed_on: dt.date | None = None, today: dt.date | None = None,
                      mark_complete_too: bool = False) -> Placement:
     """Record a placement test: one result per skill and the overall one (skill None).
+
+    The test was taken on ``assessed_on``, today (Montréal) when not given.
 
     The learner's current level becomes the overall level and the learner is told. A result of the
     same application on the same day is replaced (a correction of that test, not a second test).
@@ -375,7 +382,9 @@ def record_placement(session: Session, application: Application, levels: Mapping
     if application.status not in PLACEMENT_STATUSES:
         raise DeskRefused("placement_not_now", status=application.status.label)
     checked = _checked_levels(levels)
-    if assessed_on > (today or montreal_today()):
+    today = today or montreal_today()
+    assessed_on = assessed_on or today
+    if assessed_on > today:
         raise DeskRefused("assessed_in_future")
     overall = overall_level(checked)
     for old in session.scalars(select(PlacementResult).where(PlacementResult.application_id == application.id,

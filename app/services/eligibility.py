@@ -110,6 +110,11 @@ def age_on(birth_date: dt.date, day: dt.date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
+def age_today(birth_date: dt.date) -> int:
+    """Age in whole years today, in Montréal."""
+    return age_on(birth_date, montreal_today())
+
+
 def birthday_of_age(birth_date: dt.date, age: int) -> dt.date:
     """The day a person born on ``birth_date`` turns ``age`` (1 March for a 29 February birth)."""
     try:

@@ -11,20 +11,21 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, make_response, redirect, request, url_for
 from flask_appbuilder import AppBuilder, BaseView, expose, has_access
-from flask_babel import gettext as _, lazy_gettext as _l, ngettext
+from flask_babel import format_date, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import BooleanField, DateField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from ...extensions import db
-from ...models import Application, ApplicationStatus, CourseFormat, Region, Skill
+from ...models import Application, ApplicationStatus, CourseFormat, Skill
 from ...models.reference import LEVELS
-from ...services import agent_desk as desk, case_notes
+from ...services import access_log, agent_desk as desk, case_notes
 from ...services.applications import schedule_summary
+from ...services.eligibility import age_today
 from ...services.intake import TransitionRefused
+from ...services.service_clock import STANDARD_WORKING_DAYS, clock_status
 
 # --- forms --------------------------------------------------------------------------------------
 
@@ -51,6 +52,18 @@ class QueueFilterForm(FlaskForm):
         SelectChoice("", _l("Everyone's")),
         SelectChoice(desk.MINE, _l("Assigned to me")),
         SelectChoice(desk.UNASSIGNED, _l("Not assigned yet"))])
+
+    def fill_regions(self, regions) -> None:
+        self.region.choices = [SelectChoice("", _l("Every region")), *(
+            SelectChoice(str(region.id), f"{region.code} — {region.name}") for region in regions)]
+
+    def filters(self) -> desk.QueueFilters:
+        """The filters as typed; a value the form refused filters nothing."""
+        def kept(field, convert=lambda value: value):
+            return convert(field.data) if field.data and not field.errors else None
+        return desk.QueueFilters(status=kept(self.status, ApplicationStatus), region_id=kept(self.region, int),
+                                 format=kept(self.format, CourseFormat), waiting_since=kept(self.waiting_since),
+                                 agent=kept(self.agent))
 
 
 class ActionForm(FlaskForm):
@@ -148,17 +161,8 @@ def staff_document_url():
 
 def log_consultation(learner) -> None:
     """Law 25: write down that the current staff member opened this learner's file."""
-    from ...services import access_log
-
     access_log.log_access(db.session, learner, current_user, access_log.LEARNER_FILE)
     db.session.commit()
-
-
-def age_of(learner) -> int:
-    from ...services.eligibility import age_on
-    from ...services.service_clock import montreal_today
-
-    return age_on(learner.birth_date, montreal_today())
 
 
 # --- the desk -----------------------------------------------------------------------------------
@@ -180,18 +184,10 @@ class AgentDeskView(BaseView):
     @has_access
     def index(self):
         form = QueueFilterForm(request.args)
-        form.region.choices = [SelectChoice("", _l("Every region")), *(
-            SelectChoice(str(region.id), f"{region.code} — {region.name}")
-            for region in db.session.scalars(select(Region).order_by(Region.code)))]
+        form.fill_regions(desk.queue_regions(db.session))
         form.validate()
-        filters = desk.QueueFilters(
-            status=ApplicationStatus(form.status.data) if form.status.data and not form.status.errors else None,
-            region_id=int(form.region.data) if form.region.data and not form.region.errors else None,
-            format=CourseFormat(form.format.data) if form.format.data and not form.format.errors else None,
-            waiting_since=form.waiting_since.data if not form.waiting_since.errors else None,
-            agent=form.agent.data if form.agent.data and not form.agent.errors else None)
         page = max(request.args.get("page", 1, type=int), 1)
-        result = desk.queue(db.session, filters, agent_id=current_user.id, page=page)
+        result = desk.queue(db.session, form.filters(), agent_id=current_user.id, page=page)
         if page > result.pages:
             abort(404)
         kept = {key: value for key, value in request.args.items() if key != "page" and value}
@@ -199,7 +195,7 @@ class AgentDeskView(BaseView):
         due = case_notes.count_due(db.session, current_user) if notes_allowed else 0
         return private(self.render_template(
             "agent/queue.html", title=_("Work queue"), form=form, result=result, kept=kept, due=due,
-            standard=_standard(), action_form=ActionForm()))
+            standard=STANDARD_WORKING_DAYS, action_form=ActionForm()))
 
     @expose("/<int:application_id>/assign", methods=["POST"])
     @has_access
@@ -229,7 +225,6 @@ class AgentDeskView(BaseView):
     def _file_page(self, application: Application, *, refusal: str | None = None, failed: str | None = None,
                    forms: dict | None = None, status: int = 200):
         learner = application.learner
-        from ...services.service_clock import montreal_today
 
         def invalid(name: str) -> dict:
             """Attributes tying the fields of the refused form to its message."""
@@ -239,8 +234,8 @@ class AgentDeskView(BaseView):
 
         return private((self.render_template(
             "agent/file.html", title=_("Application %(number)s", number=application.id), application=application,
-            learner=learner, age=age_of(learner), clock_days=desk.waiting_days(application, montreal_today()),
-            standard=_standard(), rules=desk.eligibility_results(application), rule_labels=desk.RULE_LABELS,
+            learner=learner, age=age_today(learner.birth_date), clock_days=desk.waiting_days(application),
+            standard=STANDARD_WORKING_DAYS, rules=desk.eligibility_results(application), rule_labels=desk.RULE_LABELS,
             evaluated_at=desk.evaluated_at(application), invalid=invalid,
             placements=desk.placements_of(db.session, application),
             allowed=desk.allowed_actions(application), Status=ApplicationStatus, skills=list(Skill),
@@ -325,13 +320,11 @@ class AgentDeskView(BaseView):
     @expose("/<int:application_id>/placement", methods=["POST"])
     @has_access
     def placement(self, application_id: int):
-        from ...services.service_clock import montreal_today
-
         def act(application, form):
             levels = {skill: getattr(form, skill.value).data for skill in Skill}
             result = desk.record_placement(
                 db.session, application, levels, assessor_id=current_user.id,
-                assessed_on=form.assessed_on.data or montreal_today(), mark_complete_too=form.mark_complete.data)
+                assessed_on=form.assessed_on.data, mark_complete_too=form.mark_complete.data)
             message = _("Placement recorded: overall level %(level)s; the learner is told.", level=result.overall)
             if result.completed:
                 message += " " + _("The file is complete: the service clock runs.")
@@ -368,15 +361,7 @@ class AgentDeskView(BaseView):
         return redirect(url_for(".application", application_id=application_id))
 
 
-def _standard() -> int:
-    from ...services.service_clock import STANDARD_WORKING_DAYS
-
-    return STANDARD_WORKING_DAYS
-
-
 def _clock_status(days: int | None):
-    from ...services.service_clock import clock_status
-
     return clock_status(days) if days is not None else None
 
 
@@ -387,8 +372,6 @@ def _form_problems(form: FlaskForm) -> str:
 
 def _note_saved(note) -> str:
     if note.follow_up_on:
-        from flask_babel import format_date
-
         return _("Note saved; follow-up on %(day)s.", day=format_date(note.follow_up_on, "long"))
     return _("Note saved.")
 
