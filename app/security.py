@@ -10,11 +10,14 @@ from flask_appbuilder.security.forms import ResetPasswordForm
 from flask_appbuilder.security.views import AuthDBView as FabAuthDBView
 from flask_appbuilder.security.views import UserDBModelView as FabUserDBModelView
 from flask_appbuilder.security.views import ResetMyPasswordView as FabResetMyPasswordView
+from flask_appbuilder.security.views import RoleModelView as FabRoleModelView
+from flask_appbuilder.security.views import UserGroupModelView as FabUserGroupModelView
+from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.sqla.models import (
     Group, Permission, PermissionView, Role, ViewMenu, assoc_permissionview_role,
 )
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.security import check_password_hash
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, ValidationError
@@ -81,6 +84,45 @@ class UserDBModelView(FabUserDBModelView):
                 roles.kwargs["get_label"] = lambda role: role_label(role.name)
 
 
+class AccountScreensInterface(SQLAInterface):
+    """FAB's interface for its account screens, with the to-many relations a list shows (an
+    account's roles and groups, a role's permissions) read in one more statement each instead of
+    one per row, and no count for the unpaginated choice lists of filters and forms."""
+
+    def __init__(self, obj, session=None, to_many: tuple[str, ...] = ()):
+        super().__init__(obj, session)
+        self.to_many = to_many
+
+    def apply_all(self, query, *args, **kwargs):
+        query = super().apply_all(query, *args, **kwargs)
+        return query.options(*(selectinload(getattr(self.obj, name)) for name in self.to_many))
+
+    def query(self, filters=None, order_column="", order_direction="", page=None, page_size=None,
+              select_columns=None, outer_default_load=False):
+        if page is not None or page_size is not None:
+            return super().query(filters, order_column, order_direction, page, page_size, select_columns,
+                                 outer_default_load)
+        items = self.apply_all(self.session.query(self.obj), filters, order_column, order_direction,
+                               select_columns=select_columns, outer_default_load=outer_default_load).all()
+        return len(items), items
+
+
+class RoleModelView(FabRoleModelView):
+    """FAB's role screens (same name: endpoints and permissions stay ``RoleModelView.*``), searched
+    by name: FAB's default filters would load every account and every permission for their lists."""
+
+    search_columns = ["name"]
+
+
+class UserGroupModelView(FabUserGroupModelView):
+    """FAB's group screens without the list of every account: members are chosen on each account's
+    form (whose group list is short), so neither a form nor a filter loads the accounts table."""
+
+    edit_columns = ["name", "label", "description", "roles"]
+    add_columns = edit_columns
+    search_columns = ["name", "label", "description", "roles"]
+
+
 class GuichetSecurityManager(SecurityManager):
     """The project's security manager (role matrix in ``app.services.access``).
 
@@ -97,6 +139,18 @@ class GuichetSecurityManager(SecurityManager):
         return super().has_access(permission_name, view_name)
 
     authdbview = AuthDBView
+    rolemodelview = RoleModelView
+    groupmodelview = UserGroupModelView
+
+    def __init__(self, appbuilder):
+        super().__init__(appbuilder)
+        # FAB sets plain interfaces on its screens here; ours load what their lists show up front
+        self.userdbmodelview.datamodel = AccountScreensInterface(self.user_model, to_many=("roles", "groups"))
+        self.rolemodelview.datamodel = AccountScreensInterface(self.role_model, to_many=("permissions",))
+        self.groupmodelview.datamodel = AccountScreensInterface(self.group_model, to_many=("roles",))
+        self.permissionmodelview.datamodel = AccountScreensInterface(self.permission_model)
+        self.viewmenumodelview.datamodel = AccountScreensInterface(self.viewmenu_model)
+        self.permissionviewmodelview.datamodel = AccountScreensInterface(self.permissionview_model)
     # FAB's user-statistics chart loads Google's chart loader from the internet and shows raw
     # values: not installed (the reports dashboard, app/views/reports_dashboard.py, replaces it).
     userstatschartview = None

@@ -1,10 +1,19 @@
-"""Back office at scale: seed-demo time by scale, and the sections list at 10 vs 100 rows per page."""
+"""Back office at scale: seed-demo time by scale, the sections list at 10 vs 100 rows per page, and
+every generated list and add form at ``BACKOFFICE_SCALE`` (200) on PostgreSQL.
+
+The last part builds its own PostgreSQL database ``guichet_bench_backoffice`` (dropped at the
+end), seeds the demo at ``BACKOFFICE_SCALE`` and opens, as the Admin, the first page of every
+generated list and every add form ``BACKOFFICE_REPEAT`` (10) times: median, p95 and SQL statements
+of each, the slowest first. ``BACKOFFICE_SCALE=0`` skips it.
+"""
 from __future__ import annotations
 
 import statistics
 import tempfile
 import time
 from pathlib import Path
+
+import os
 
 from sqlalchemy import event
 
@@ -13,6 +22,10 @@ from config import TestConfig
 
 SCALES = (1, 3)
 REPEAT = 7
+PG_SCALE = int(os.environ.get("BACKOFFICE_SCALE", 200))
+PG_REPEAT = int(os.environ.get("BACKOFFICE_REPEAT", 10))
+PG = os.environ.get("RUSH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+DATABASE = "guichet_bench_backoffice"
 
 
 def build(url: str):
@@ -78,6 +91,8 @@ def list_page(app, rows: int) -> tuple[float, int]:
 
 
 def run() -> None:
+    if PG_SCALE:
+        run_postgresql()
     with tempfile.TemporaryDirectory() as tmp:
         for scale in SCALES:
             app = build(f"sqlite:///{Path(tmp) / f'bench_{scale}.db'}")
@@ -90,3 +105,76 @@ def run() -> None:
             print(f"sqlite  sections list, scale {scale}:  10 rows {small_ms:7.1f} ms {small_q:3d} queries | "
                   f"100 rows {large_ms:7.1f} ms {large_q:3d} queries | time ratio {large_ms / small_ms:4.2f}, "
                   f"query ratio {large_q / small_q:4.2f}")
+
+
+def generated_pages(app) -> list[str]:
+    """The first page of every generated list and every add form the Admin may open."""
+    from flask_appbuilder import ModelView
+
+    urls = []
+    with app.test_request_context():
+        from flask import url_for
+
+        for view in app.appbuilder.baseviews:
+            if not isinstance(view, ModelView):
+                continue
+            for action in ("list", "add"):
+                if action in view.base_permissions or f"can_{action}" in view.base_permissions:
+                    try:
+                        urls.append(url_for(f"{view.endpoint}.{action}"))
+                    except Exception:  # noqa: BLE001  (a view without that route)
+                        continue
+    return sorted(set(urls))
+
+
+def measure(app, url: str, repeat: int) -> tuple[float, float, int, int]:
+    """Median and p95 milliseconds, statements and status of ``url`` as the Admin."""
+    client = admin_client(app)
+    with app.app_context():
+        engine = db.engine
+    statements = []
+    listener = lambda *args: statements.append(1)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    status = client.get(url).status_code
+    event.remove(engine, "before_cursor_execute", listener)
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        client.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    return statistics.median(timings), timings[max(0, int(len(timings) * 0.95) - 1)], len(statements), status
+
+
+def run_postgresql() -> None:
+    import psycopg
+
+    admin = PG.replace("+psycopg", "") + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DATABASE}"')
+    try:
+        app = build(f"{PG}/{DATABASE}")
+        seconds = seed_seconds(app, PG_SCALE)
+        with app.app_context():
+            from sqlalchemy import func, select
+
+            from app.models import Enrolment, Learner, Section
+
+            counts = {model.__name__: db.session.scalar(select(func.count()).select_from(model))
+                      for model in (Learner, Section, Enrolment)}
+            db.session.remove()
+        print(f"postgresql seed-demo --scale {PG_SCALE}: {seconds:6.1f} s ({counts['Learner']} learners, "
+              f"{counts['Section']} sections, {counts['Enrolment']} enrolments); {PG_REPEAT} requests per page")
+        rows = [(url, *measure(app, url, PG_REPEAT)) for url in generated_pages(app)]
+        rows.sort(key=lambda row: -row[2])
+        over = [row for row in rows if row[3] > 10 or row[2] > 150]
+        for url, median, p95, statements, status in rows:
+            print(f"  {url:<44} {median:7.1f} ms (p95 {p95:7.1f}) {statements:3d} statements  {status}")
+        print(f"  {len(rows)} pages; most statements {max(row[3] for row in rows)}; slowest p95 "
+              f"{max(row[2] for row in rows):.1f} ms; over 10 statements or 150 ms p95: {len(over)}")
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')

@@ -30,9 +30,10 @@ API_WAITLISTED = API_REGISTRATION + 3
 # A catalogue page: the filters' choices (terms, regions, places, fields), the page of sections
 # with the number of matches, their meetings, the public role's permissions (menu).
 CATALOGUE_VISITOR = 7
-# A learner's: the account, the login session, the learner, the choices, the page, the meetings,
-# the learner's enrolments among the results, the business links of the menu, the permissions.
-CATALOGUE_LEARNER = 12
+# A learner's: the account, the login session, the learner with the businesses it represents (one
+# statement, for the page and the menu), the choices, the page, the meetings, the learner's
+# enrolments among the results, the permissions.
+CATALOGUE_LEARNER = 11
 
 
 @pytest.fixture(scope="module")

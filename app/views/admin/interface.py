@@ -65,6 +65,17 @@ class GuichetInterface(SQLAInterface):
         query = super().apply_all(query, *args, **kwargs)
         return query.options(*self._load_options()) if self.eager_paths else query
 
+    def query(self, filters=None, order_column="", order_direction="", page=None, page_size=None,
+              select_columns=None, outer_default_load=False):
+        """FAB's query; a list that is not paginated (the choices of a filter or a form field)
+        is counted from its rows instead of by a second statement."""
+        if page is not None or page_size is not None:
+            return super().query(filters, order_column, order_direction, page, page_size, select_columns,
+                                 outer_default_load)
+        items = self.apply_all(self.session.query(self.obj), filters, order_column, order_direction,
+                               select_columns=select_columns, outer_default_load=outer_default_load).all()
+        return len(items), items
+
     def apply_order_by(self, query, order_column, order_direction, aliases_mapping=None,
                        bypass_many_to_many=False, add_pk=False):
         """Sort by any listed column: a column, a bilingual label (in the page's language), or a

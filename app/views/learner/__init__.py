@@ -7,6 +7,7 @@ from functools import wraps
 
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_appbuilder import AppBuilder
+from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -54,24 +55,31 @@ def learner_links() -> list[dict]:
 
 
 def _businesses_represented() -> list[int]:
-    from ...models import EnterpriseMembership
-
-    if not current_user.is_authenticated:
-        return []
-    return list(db.session.scalars(select(EnterpriseMembership.enterprise_id).where(
-        EnterpriseMembership.user_id == current_user.id)))
+    return _account_links()[1]
 
 
 def current_learner() -> Learner | None:
     """The Learner file of the logged-in account, or None (staff, visitors)."""
+    return _account_links()[0]
+
+
+def _account_links() -> tuple[Learner | None, list[int]]:
+    """The logged-in account's learner file and the businesses it represents, read in one
+    statement once per request: the page and its navigation both ask."""
+    from ...models import EnterpriseMembership
+
     if not current_user.is_authenticated:
-        return None
-    # read once per request: the page and its navigation both ask
-    cached = g.get("_current_learner")
+        return None, []
+    cached = g.get("_account_links")
     if cached is None or cached[0] != current_user.id:
-        cached = g._current_learner = (current_user.id, db.session.scalar(
-            select(Learner).where(Learner.user_id == current_user.id)))
-    return cached[1]
+        rows = db.session.execute(
+            select(Learner, EnterpriseMembership.enterprise_id)
+            .select_from(User).outerjoin(Learner, Learner.user_id == User.id)
+            .outerjoin(EnterpriseMembership, EnterpriseMembership.user_id == User.id)
+            .where(User.id == current_user.id)).all()
+        learner = rows[0][0] if rows else None
+        cached = g._account_links = (current_user.id, learner, [row[1] for row in rows if row[1] is not None])
+    return cached[1], cached[2]
 
 
 def learner_required(view):
