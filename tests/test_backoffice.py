@@ -12,6 +12,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_time as babel_format_time
 from flask import url_for
 from flask_appbuilder import Model, ModelView
 from flask_appbuilder.security.sqla.models import User
@@ -19,6 +20,7 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 
 from app.extensions import db
+from app.i18n import TIME_PATTERNS
 from app.models.accounts import AccountSecurity, AccountToken, RecoveryCode, UserSession
 from app.models import (
     IssuedDocument, IssuedDocumentKind,
@@ -231,7 +233,9 @@ def test_enums_show_their_label_and_instants_montreal_time(complete_file):
     assert "Part-time" in text and "part_time" not in text
     show = client.get(view_url(app, _view(app, "ApplicationView"), "show", pk=ids[Application]) + "?_l_=en")
     text = show.get_data(as_text=True)
-    assert submitted.astimezone(ZoneInfo("America/Montreal")).strftime("%Y-%m-%d %H:%M") in text
+    local = submitted.astimezone(ZoneInfo("America/Montreal"))
+    # English writes the clock on 12 hours ("1:34 PM"), whatever the time of day the test runs
+    assert f"{local:%Y-%m-%d} {babel_format_time(local, TIME_PATTERNS['en'], locale='en')}" in text
     assert "Approved" in text and "approved" not in text
 
 
