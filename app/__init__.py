@@ -23,6 +23,7 @@ def create_app(config=None) -> Flask:
         configure_appbuilder(app)
         configure_i18n(app)
         configure_views(app)
+        configure_api(app)
     configure_jobs(app)
     configure_audit(app)
     configure_auth(app)
@@ -98,8 +99,9 @@ def configure_i18n(app: Flask) -> None:
 
 
 def configure_views(app: Flask) -> None:
+    """Every screen (app/views/__init__.py lists them in menu order), the error pages, ``/health``."""
     from . import crafted_input
-    from .views import api_errors, errors, health, register_views
+    from .views import errors, health, register_views
 
     from .services.public_links import public_url
 
@@ -107,8 +109,14 @@ def configure_views(app: Flask) -> None:
     errors.init_app(app)
     app.jinja_env.globals["public_url"] = public_url
     crafted_input.install_error_handlers(app)
-    api_errors.init_app(app)
     health.init_app(app)
+
+
+def configure_api(app: Flask) -> None:
+    """The REST APIs (app/api/): added, exempt from CSRF (JWT bearer tokens), errors as the spec says."""
+    from . import api
+
+    api.init_app(app)
 
 
 def configure_jobs(app: Flask) -> None:

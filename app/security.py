@@ -159,7 +159,7 @@ class GuichetSecurityManager(SecurityManager):
 
     def load_user_jwt(self, _jwt_header, jwt_data):
         """The token's active account and its learner file (the learner API needs both at every
-        call; ``learner_token_required`` reads the file from g), as read with the token version
+        call; ``api.auth.learner_token_required`` reads the file from g), as read with the token version
         by the revocation check of this request: one statement for all three."""
         from .services import login_sessions
 

@@ -40,3 +40,7 @@ class StaffDocumentsView(BaseView):
         log_access(db.session, document.learner, current_user, DOCUMENT_CONSULTED)
         db.session.commit()
         return response
+
+
+def register(appbuilder) -> None:
+    appbuilder.add_view_no_menu(StaffDocumentsView())

@@ -426,3 +426,9 @@ class MyEmployerView(BaseView):
         db.session.commit()
         flash(_("Your file is no longer linked to a business."), "success")
         return redirect(url_for(".index"))
+
+
+def register(appbuilder) -> None:
+    """The representative's pages under /enterprise/, the employee's link with a business under /my/employer/."""
+    appbuilder.add_view_no_menu(MyEnterpriseView())
+    appbuilder.add_view_no_menu(MyEmployerView())

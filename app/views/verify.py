@@ -87,3 +87,7 @@ class VerifyView(BaseView):
     @expose("/<code>")
     def check(self, code: str):
         return self._page(VerifyForm(formdata=None, code=code), code)
+
+
+def register(appbuilder) -> None:
+    appbuilder.add_view_no_menu(VerifyView())

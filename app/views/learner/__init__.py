@@ -1,8 +1,7 @@
-"""Hand-written learner pages: every module of this package with a ``register(appbuilder)`` is added."""
+"""Hand-written learner pages (one module each, listed in ``register``), their navigation and
+``learner_required``."""
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from functools import wraps
 
 from flask import abort, current_app, g, redirect, request, url_for
@@ -30,10 +29,13 @@ NAVIGATION = (
 
 
 def register(appbuilder: AppBuilder) -> None:
-    for module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
-        loaded = importlib.import_module(f"{__name__}.{module}")
-        if hasattr(loaded, "register"):
-            loaded.register(appbuilder)
+    """Add the learner pages (none has a menu entry, so their order is free: listed as NAVIGATION
+    shows them) and give every template the learner's navigation."""
+    # imported here: each page module imports learner_required from this package
+    from . import apply, calendar, catalogue, documents, enrolments, record, timetable
+
+    for page in (catalogue, apply, enrolments, timetable, calendar, record, documents):
+        page.register(appbuilder)
     current_app.context_processor(lambda: {"learner_links": learner_links})
 
 

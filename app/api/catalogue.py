@@ -1,20 +1,19 @@
-"""Flask-AppBuilder JSON APIs, described in FAB's OpenAPI spec (/api/v1/_openapi).
+"""The catalogue API (``/api/v1/catalogue/sections``): public, read-only search of the open sections.
 
-The catalogue search is public and read-only: the same service as the catalogue pages, with
-bilingual fields so that a client picks its language.
+The same service as the catalogue pages, with bilingual fields so that a client picks its language.
 """
 from __future__ import annotations
 
 from flask import request
-from flask_appbuilder import AppBuilder
 from flask_appbuilder.api import BaseApi, expose, safe
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from ..crafted_input import INT32_MAX
 from ..extensions import db
 from ..models import CourseFormat, Delivery, Section
 from ..services.catalogue import MAX_PER_PAGE, CatalogueFilters, TimeOfDay, search_sections
-from ..crafted_input import INT32_MAX
-from .api_errors import MAX_PAGE_NUMBER, validation_message
+from .errors import MAX_PAGE_NUMBER, validation_message
+from .schemas import MeetingTimeSchema, SectionBaseSchema, meeting_time, section_base
 
 
 class CatalogueQuerySchema(Schema):
@@ -36,12 +35,8 @@ class CatalogueQuerySchema(Schema):
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
-class CatalogueMeetingSchema(Schema):
+class CatalogueMeetingSchema(MeetingTimeSchema):
     __component_name__ = "CatalogueMeeting"
-
-    weekday = fields.Integer(metadata={"description": "ISO weekday, Monday = 1"})
-    starts_at = fields.String(metadata={"description": "local time HH:MM (America/Montreal)"})
-    ends_at = fields.String(metadata={"description": "local time HH:MM (America/Montreal)"})
 
 
 class CataloguePlaceSchema(Schema):
@@ -86,14 +81,9 @@ class CatalogueTermSchema(Schema):
     drop_deadline = fields.Date()
 
 
-class CatalogueSectionSchema(Schema):
+class CatalogueSectionSchema(SectionBaseSchema):
     __component_name__ = "CatalogueSection"
 
-    id = fields.Integer()
-    code = fields.String()
-    delivery = fields.String()
-    starts_on = fields.Date()
-    ends_on = fields.Date()
     capacity = fields.Integer()
     seats_left = fields.Integer()
     teacher = fields.String(allow_none=True)
@@ -118,8 +108,7 @@ def section_payload(section: Section) -> dict:
     course, term, site = section.course, section.term, section.site
     online = section.delivery == Delivery.ONLINE
     return {
-        "id": section.id, "code": section.code, "delivery": section.delivery.value,
-        "starts_on": section.starts_on, "ends_on": section.ends_on,
+        **section_base(section),
         "capacity": section.capacity, "seats_left": section.seats_left,
         "teacher": str(section.teacher) if section.teacher else None,
         "course": {
@@ -135,8 +124,7 @@ def section_payload(section: Section) -> dict:
             "registration_opens": term.registration_opens, "registration_closes": term.registration_closes,
             "drop_deadline": term.drop_deadline,
         },
-        "schedule": [{"weekday": m.weekday, "starts_at": m.starts_at.strftime("%H:%M"),
-                      "ends_at": m.ends_at.strftime("%H:%M")} for m in section.meetings],
+        "schedule": [meeting_time(meeting) for meeting in section.meetings],
         "place": {
             "online": online,
             "site": site.name if site and not online else None,
@@ -275,8 +263,3 @@ class CatalogueApi(BaseApi):
             "count": page.total, "page": page.page, "per_page": page.per_page, "pages": page.pages,
             "items": [section_payload(section) for section in page.items]})
         return self.response(200, **body)
-
-
-def register(appbuilder: AppBuilder) -> None:
-    """Add the JSON APIs of this module to the application."""
-    appbuilder.add_api(CatalogueApi)

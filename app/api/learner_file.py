@@ -1,9 +1,8 @@
-"""The learner's own file as read-only JSON: training record, results, financial record, applications.
+"""The learner's own file as read-only JSON (``/api/v1/my/file/...``): training record, results,
+financial record, applications.
 
-Same authentication as the enrolment API (app/views/api_enrolments.py): a JWT bearer token from
-``POST /api/v1/security/login``, read from the Authorization header only (a session cookie is not a
-credential here, hence no CSRF token); the account must have a learner file (403 otherwise). The
-learner is the token's, never a parameter, so no request can name another learner. Labels come in
+Same authentication as the enrolment API: a JWT bearer token of an account with a learner file
+(``learner_token_required``, app/api/auth.py; 403 without a learner file). Labels come in
 the request's language (``Accept-Language`` or ``?_l_=en``); amounts are decimal strings in CAD.
 """
 from __future__ import annotations
@@ -16,20 +15,9 @@ from marshmallow import Schema, fields
 from ..extensions import db
 from ..models.reference import stage_of
 from ..services import learner_file as service
-from .api_enrolments import learner_token_required
-from .api_errors import MAX_PAGE_NUMBER
-
-# Amounts and hours are exact decimals: sent as strings with two places, and the OpenAPI spec
-# says so (apispec would otherwise call a Decimal field a number).
-DECIMAL_STRING = {"type": "string", "format": "decimal", "pattern": r"^-?\d+\.\d{2}$"}
-
-
-def decimal_string(description: str | None = None) -> fields.Decimal:
-    metadata = {**DECIMAL_STRING, **({"description": description} if description else {})}
-    return fields.Decimal(as_string=True, places=2, metadata=metadata)
-
-
-MONEY_DESCRIPTION = "amount in Canadian dollars, a decimal string, e.g. \"230.00\""
+from .auth import learner_token_required
+from .errors import MAX_PAGE_NUMBER
+from .schemas import PageSchema, decimal_string, money
 
 
 # --- schemas ------------------------------------------------------------------------------------
@@ -57,12 +45,9 @@ class MyTrainingLineSchema(Schema):
     dropout_reason = fields.String(allow_none=True)
 
 
-class MyTrainingRecordSchema(Schema):
+class MyTrainingRecordSchema(PageSchema):
     __component_name__ = "MyTrainingRecord"
 
-    count = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()
     result = fields.List(fields.Nested(MyTrainingLineSchema))
 
 
@@ -101,14 +86,14 @@ class MyResultsSchema(Schema):
 
 class MyYearTotalSchema(Schema):
     year = fields.Integer()
-    paid = decimal_string(MONEY_DESCRIPTION)
-    awaiting = decimal_string(MONEY_DESCRIPTION)
+    paid = money()
+    awaiting = money()
 
 
 class MyPaymentSchema(Schema):
     reference = fields.String()
     paid_on = fields.Date()
-    amount = decimal_string(MONEY_DESCRIPTION)
+    amount = money()
 
 
 class MyAllowanceSchema(Schema):
@@ -117,7 +102,7 @@ class MyAllowanceSchema(Schema):
     period_end = fields.Date()
     kind = fields.String()
     kind_label = fields.String()
-    amount = decimal_string(MONEY_DESCRIPTION)
+    amount = money()
     status = fields.String()
     status_label = fields.String()
     adjustment = fields.Boolean()
@@ -126,17 +111,11 @@ class MyAllowanceSchema(Schema):
     payment_reference = fields.String(allow_none=True)
 
 
-class MyPageOfAllowancesSchema(Schema):
-    count = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()
+class MyPageOfAllowancesSchema(PageSchema):
     result = fields.List(fields.Nested(MyAllowanceSchema))
 
 
-class MyPageOfPaymentsSchema(Schema):
-    count = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()
+class MyPageOfPaymentsSchema(PageSchema):
     result = fields.List(fields.Nested(MyPaymentSchema))
 
 

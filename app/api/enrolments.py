@@ -1,55 +1,46 @@
-"""The learner's enrolment API: list my enrolments, register, drop — with a JWT bearer token only.
+"""The learner's enrolment API (``/api/v1/my/enrolments``): list my enrolments, register, drop.
 
-Authentication is FAB's JWT (``POST /api/v1/security/login`` gives the token); a browser session
-cookie is never accepted here, which is why these endpoints may be exempt from CSRF. The
-account behind the token must have a learner file; every enrolment is looked up with that
-learner's id (another learner's enrolment is 404). Refusals of the rules are HTTP 409 with the
+Authentication is a JWT bearer token only (``learner_token_required``, app/api/auth.py); a browser
+session cookie is never accepted here, which is why these endpoints are exempt from CSRF
+(app/api/__init__.py). Every enrolment is looked up with the token's learner's id (another
+learner's enrolment is 404). Refusals of the rules are HTTP 409 with the
 rule's code and its message in the request's language (``Accept-Language`` or ``?_l_=en``).
 """
 from __future__ import annotations
 
-from functools import wraps
-
-from flask import g, jsonify, make_response, request
+from flask import jsonify, make_response, request
 from flask_appbuilder.api import BaseApi, expose, safe
 from flask_babel import gettext as _
-from flask_jwt_extended import current_user as token_user, verify_jwt_in_request
+from flask_jwt_extended import current_user as token_user
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Enrolment, Learner
+from ..models import Enrolment
 from ..models.catalogue import WEEKDAY_LABELS
 from ..services import enrolment as service
 from ..services.enrolment import RegistrationRefused
-from .api_errors import MAX_PAGE_NUMBER, validation_message
-from .learner.enrolments import DROP_REASONS, find_own_enrolment, learner_enrolments
+from ..views.learner.enrolments import DROP_REASONS, find_own_enrolment, learner_enrolments
+from .auth import learner_token_required
+from .errors import MAX_PAGE_NUMBER, validation_message
+from .schemas import MeetingTimeSchema, PageSchema, SectionBaseSchema, meeting_time, section_base
 
 MAX_PAGE_SIZE = 100
 
 
 # --- schemas (serialisation and the OpenAPI components) -----------------------------------------
 
-class MyMeetingSchema(Schema):
-    weekday = fields.Integer(metadata={"description": "ISO weekday (Monday = 1)"})
+class MyMeetingSchema(MeetingTimeSchema):
     weekday_label = fields.String()
-    starts_at = fields.String(metadata={"description": "local time, HH:MM (America/Montreal)"})
-    ends_at = fields.String(metadata={"description": "local time, HH:MM (America/Montreal)"})
     room = fields.String(allow_none=True)
 
 
-class MySectionSchema(Schema):
-    id = fields.Integer()
-    code = fields.String()
+class MySectionSchema(SectionBaseSchema):
     course_code = fields.String()
     course_title = fields.String()
     term_code = fields.String()
     term_name = fields.String()
-    starts_on = fields.Date()
-    ends_on = fields.Date()
     drop_deadline = fields.Date()
-    delivery = fields.String()
     site = fields.String(allow_none=True)
     meetings = fields.List(fields.Nested(MyMeetingSchema))
 
@@ -66,12 +57,10 @@ class MyEnrolmentSchema(Schema):
     section = fields.Nested(MySectionSchema)
 
 
-class MyEnrolmentListSchema(Schema):
+class MyEnrolmentListSchema(PageSchema):
     __component_name__ = "MyEnrolmentList"
 
     count = fields.Integer(metadata={"description": "number of enrolments in all pages"})
-    page = fields.Integer()
-    page_size = fields.Integer()
     result = fields.List(fields.Nested(MyEnrolmentSchema))
 
 
@@ -110,40 +99,15 @@ def enrolment_data(enrolment: Enrolment) -> dict:
         "position": enrolment.position,
         "offer_expires_at": enrolment.offer_expires_at,
         "section": {
-            "id": section.id, "code": section.code,
+            **section_base(section),
             "course_code": section.course.code, "course_title": section.course.title,
             "term_code": section.term.code, "term_name": section.term.name,
-            "starts_on": section.starts_on, "ends_on": section.ends_on,
             "drop_deadline": section.term.drop_deadline,
-            "delivery": section.delivery.value,
             "site": f"{site.name}, {site.address}, {site.city}" if site else None,
-            "meetings": [{"weekday": m.weekday, "weekday_label": str(WEEKDAY_LABELS[m.weekday]),
-                          "starts_at": m.starts_at.strftime("%H:%M"), "ends_at": m.ends_at.strftime("%H:%M"),
-                          "room": m.room} for m in section.meetings],
+            "meetings": [{**meeting_time(m), "weekday_label": str(WEEKDAY_LABELS[m.weekday]), "room": m.room}
+                         for m in section.meetings],
         },
     })
-
-
-# --- authentication -----------------------------------------------------------------------------
-
-def learner_token_required(f):
-    """A valid JWT access token of an active account with a learner file; passes ``learner=``.
-
-    No, a malformed or an expired token: 401 (app/views/api_errors.py). A token of an
-    account without a learner file (staff): 403.
-    """
-
-    @wraps(f)
-    def wrapper(self, *args, **kwargs):
-        verify_jwt_in_request()  # headers only: a session cookie is not a credential here
-        loaded = g.get("jwt_learner")  # read with the account by the security manager's JWT loader
-        learner = loaded[1] if loaded and loaded[0] == token_user.id else \
-            db.session.scalar(select(Learner).where(Learner.user_id == token_user.id))
-        if learner is None:
-            return self.response_403()
-        return f(self, *args, learner=learner, **kwargs)
-
-    return wrapper
 
 
 def refusal_response(error: RegistrationRefused):
