@@ -19,7 +19,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     admin.register(appbuilder)
     # ... then "My groups" of partner staff, which joins the Records category the back office opened.
     partner.register(appbuilder)
-    # Pages without a menu entry (the learner's area has its own navigation, learner.NAVIGATION).
+    # Pages without a menu entry (the learner area has its own navigation: learner/navigation.py).
     learner.register(appbuilder)
     accounts.register(appbuilder)  # sign up, e-mail verification, forgotten password
     documents_download.register(appbuilder)  # staff download of application documents

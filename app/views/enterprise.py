@@ -29,7 +29,7 @@ from ..services import accounts
 from ..services import enterprises as service
 from ..services.enterprises import EnterpriseRefused
 from .accounts import _email_field, _new_password_fields, _strip, email_links, external_url, language_choices
-from .learner import learner_required
+from .learner.access import learner_required
 
 
 # --- forms --------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from ...services import applications as service
 from ...services.applications import ApplicationRefused
 from ...services.document_store import DocumentStore, UploadRefused, human_size
 from ..errors import render_error
-from . import current_learner, learner_required
+from .access import current_learner, learner_required
 
 LAST_STEP = len(service.STEPS)
 

@@ -13,7 +13,7 @@ from ...models.base import current_language
 from ...models.catalogue import WEEKDAY_LABELS
 from ...services import calendar as service
 from ...services.public_links import public_url
-from . import learner_required
+from .access import learner_required
 
 ICS_MIMETYPE = "text/calendar; charset=utf-8"
 FILENAMES = {"fr": "horaire.ics", "en": "timetable.ics"}

@@ -25,7 +25,7 @@ from ...services.catalogue import CatalogueFilters, TimeOfDay, local_today, sear
 from ...services.enrolment import (
     ACTIVE, RegistrationRefused, eligibility_problems, general_course_problem, overlapping_seat, term_commitments,
 )
-from . import current_learner
+from .access import current_learner
 
 PER_PAGE = 20
 STAGE_LABELS = {"beginner": _l("beginner"), "intermediate": _l("intermediate"), "advanced": _l("advanced")}

@@ -18,7 +18,7 @@ from flask_login import current_user
 from ...extensions import db
 from ...models.base import current_language
 from ...services import access_log, data_export, documents
-from . import learner_required
+from .access import learner_required
 
 PAGE_SIZE = 20
 FILENAMES = {

@@ -25,7 +25,7 @@ from ...extensions import db
 from ...models import Course, Enrolment, EnrolmentStatus, Learner, Section, SectionStatus, Term
 from ...services import enrolment as service
 from ...services.enrolment import ACTIVE, RegistrationRefused, registration_window_open
-from . import learner_required
+from .access import learner_required
 
 PAGE_SIZE = 20
 

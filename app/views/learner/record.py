@@ -18,7 +18,7 @@ from ...models.reference import stage_of
 from ...services import learner_file as service
 from .catalogue import STAGE_LABELS
 from .enrolments import DROP_REASONS, offer_deadline as date_and_time
-from . import learner_required
+from .access import learner_required
 
 PER_PAGE = 20
 

@@ -28,7 +28,7 @@ from ...services.catalogue import local_today
 from ...services.enrolment import PlanLine, PlanNotRegistered, RegistrationRefused, register_plan
 from ...services.plans import AVAILABILITY_HOURS, MAX_COURSES, Generated, TimetableRefused, Week, weekly_layout
 from ...services.timetable import Impossibility, Preference, Schedule
-from . import learner_required
+from .access import learner_required
 from .catalogue import clock
 
 SCHEDULES_SHOWN = 10
