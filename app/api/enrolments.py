@@ -19,8 +19,7 @@ from ..extensions import db
 from ..models import Enrolment
 from ..models.catalogue import WEEKDAY_LABELS
 from ..services import enrolment as service
-from ..services.enrolment import RegistrationRefused
-from ..views.learner.enrolments import DROP_REASONS, find_own_enrolment, learner_enrolments
+from ..services.enrolment import DROP_REASONS, RegistrationRefused, find_own_enrolment, learner_enrolments
 from .auth import learner_token_required
 from .errors import MAX_PAGE_NUMBER, validation_message
 from .schemas import MeetingTimeSchema, PageSchema, SectionBaseSchema, meeting_time, section_base
@@ -168,7 +167,7 @@ class MyEnrolmentsApi(BaseApi):
         if not 1 <= page <= MAX_PAGE_NUMBER or not 1 <= page_size <= MAX_PAGE_SIZE:
             return self.response_400(message=_("page must be 1 or more and page_size between 1 and %(max)s.",
                                                max=MAX_PAGE_SIZE))
-        rows, total = learner_enrolments(learner, page, page_size)
+        rows, total = learner_enrolments(db.session, learner, page, page_size)
         return self.response(200, count=total, page=page, page_size=page_size,
                              result=[enrolment_data(enrolment) for enrolment in rows])
 
@@ -271,7 +270,7 @@ class MyEnrolmentsApi(BaseApi):
                   schema:
                     $ref: '#/components/schemas/RegistrationRefusal'
         """
-        enrolment = find_own_enrolment(learner, enrolment_id)
+        enrolment = find_own_enrolment(db.session, learner, enrolment_id)
         if enrolment is None:
             return self.response_404()
         try:

@@ -20,7 +20,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from ..models import (
-    AuditEvent, CourseFormat, Enrolment, EnrolmentStatus, Language, Learner, Section, SectionStatus,
+    AuditEvent, Course, CourseFormat, Enrolment, EnrolmentStatus, Language, Learner, Section, SectionStatus,
 )
 from ..models.base import utcnow
 from ..models.catalogue import Term
@@ -29,6 +29,17 @@ from .refusals import Refusal
 ACTIVE = (EnrolmentStatus.ENROLLED, EnrolmentStatus.WAITLISTED, EnrolmentStatus.OFFERED)
 HOLDS_SEAT = (EnrolmentStatus.ENROLLED, EnrolmentStatus.OFFERED)
 ACCOUNTED = "guichet_seat_accounted"  # session.info: rows whose seat count their caller kept
+
+# Why a learner drops a course (stored in Enrolment.reason; "" = not said).
+DROP_REASONS = (
+    ("", _l("I prefer not to say")),
+    ("schedule", _l("The schedule no longer suits me")),
+    ("work", _l("Work")),
+    ("health_family", _l("Health or family reasons")),
+    ("moving", _l("I am moving")),
+    ("level", _l("The course does not match my level")),
+    ("other", _l("Another reason")),
+)
 
 REFUSALS = {
     "window_closed": _l("Registration for this term is open from %(opens)s to %(closes)s."),
@@ -75,6 +86,30 @@ class Outcome:
     @property
     def position(self) -> int | None:
         return self.enrolment.position
+
+
+# --- a learner's own enrolments (pages and API) ---------------------------------------------------
+
+def find_own_enrolment(session: Session, learner: Learner, enrolment_id: int) -> Enrolment | None:
+    """The learner's own enrolment with that id; None for another learner's (or no) enrolment."""
+    return session.scalar(
+        select(Enrolment).where(Enrolment.id == enrolment_id, Enrolment.learner_id == learner.id)
+        .options(selectinload(Enrolment.section).selectinload(Section.meetings)))
+
+
+def learner_enrolments(session: Session, learner: Learner, page: int = 1,
+                       page_size: int = 20) -> tuple[list[Enrolment], int]:
+    """One page of the learner's enrolments, latest term first, and how many there are in all."""
+    total = session.scalar(select(func.count(Enrolment.id)).where(Enrolment.learner_id == learner.id))
+    rows = session.scalars(
+        select(Enrolment).join(Enrolment.section).join(Section.term).join(Section.course)
+        .where(Enrolment.learner_id == learner.id)
+        .order_by(Term.starts_on.desc(), Term.id, Course.code, Section.code)
+        .options(selectinload(Enrolment.section).options(
+            selectinload(Section.course), selectinload(Section.term), selectinload(Section.site),
+            selectinload(Section.teacher), selectinload(Section.meetings)))
+        .limit(page_size).offset((page - 1) * page_size)).all()
+    return rows, total
 
 
 # --- checks -----------------------------------------------------------------------------------

@@ -15,29 +15,21 @@ from babel.dates import get_datetime_format
 from flask_babel import format_date, format_time, get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from wtforms import RadioField, SelectChoice, SelectField, SubmitField
 from wtforms.validators import InputRequired
 
 from ...extensions import db
-from ...models import Course, Enrolment, EnrolmentStatus, Learner, Section, SectionStatus, Term
+from ...models import Enrolment, EnrolmentStatus, Learner, Section, SectionStatus
 from ...services import enrolment as service
-from ...services.enrolment import ACTIVE, RegistrationRefused, registration_window_open
+from ...services.enrolment import (
+    ACTIVE, DROP_REASONS, RegistrationRefused, find_own_enrolment, learner_enrolments, registration_window_open,
+)
 from .access import learner_required
 
 PAGE_SIZE = 20
-
-DROP_REASONS = (
-    ("", _l("I prefer not to say")),
-    ("schedule", _l("The schedule no longer suits me")),
-    ("work", _l("Work")),
-    ("health_family", _l("Health or family reasons")),
-    ("moving", _l("I am moving")),
-    ("level", _l("The course does not match my level")),
-    ("other", _l("Another reason")),
-)
 
 
 class ActionForm(FlaskForm):
@@ -58,33 +50,12 @@ class SwapForm(FlaskForm):
 
 # --- queries ------------------------------------------------------------------------------------
 
-def find_own_enrolment(learner: Learner, enrolment_id: int) -> Enrolment | None:
-    """The learner's own enrolment with that id; None for another learner's (or no) enrolment."""
-    return db.session.scalar(
-        select(Enrolment).where(Enrolment.id == enrolment_id, Enrolment.learner_id == learner.id)
-        .options(selectinload(Enrolment.section).selectinload(Section.meetings)))
-
-
 def own_enrolment(learner: Learner, enrolment_id: int) -> Enrolment:
     """The learner's own enrolment, or 404 (another learner's id is not found, not forbidden)."""
-    enrolment = find_own_enrolment(learner, enrolment_id)
+    enrolment = find_own_enrolment(db.session, learner, enrolment_id)
     if enrolment is None:
         abort(404)
     return enrolment
-
-
-def learner_enrolments(learner: Learner, page: int = 1, page_size: int = PAGE_SIZE) -> tuple[list[Enrolment], int]:
-    """One page of the learner's enrolments, latest term first, and how many there are in all."""
-    total = db.session.scalar(select(func.count(Enrolment.id)).where(Enrolment.learner_id == learner.id))
-    rows = db.session.scalars(
-        select(Enrolment).join(Enrolment.section).join(Section.term).join(Section.course)
-        .where(Enrolment.learner_id == learner.id)
-        .order_by(Term.starts_on.desc(), Term.id, Course.code, Section.code)
-        .options(selectinload(Enrolment.section).options(
-            selectinload(Section.course), selectinload(Section.term), selectinload(Section.site),
-            selectinload(Section.teacher), selectinload(Section.meetings)))
-        .limit(page_size).offset((page - 1) * page_size)).all()
-    return rows, total
 
 
 def swap_targets(enrolment: Enrolment) -> list[Section]:
@@ -147,7 +118,7 @@ class MyEnrolmentsView(BaseView):
     @learner_required
     def index(self, learner):
         page = max(request.args.get("page", 1, type=int), 1)
-        rows, total = learner_enrolments(learner, page)
+        rows, total = learner_enrolments(db.session, learner, page, PAGE_SIZE)
         pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
         if page > pages:
             abort(404)

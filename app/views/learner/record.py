@@ -16,8 +16,9 @@ from ...models import Learner
 from ...models.base import current_language
 from ...models.reference import stage_of
 from ...services import learner_file as service
+from ...services.enrolment import DROP_REASONS
 from .catalogue import STAGE_LABELS
-from .enrolments import DROP_REASONS, offer_deadline as date_and_time
+from .enrolments import offer_deadline as date_and_time
 from .access import learner_required
 
 PER_PAGE = 20
