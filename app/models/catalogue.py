@@ -174,7 +174,7 @@ class Section(Model):
     seats_taken: Mapped[int] = mapped_column(default=0)
     status: Mapped[SectionStatus] = mapped_column(db_enum(SectionStatus, "section_status"), default=SectionStatus.OPEN)
     delivery: Mapped[Delivery] = mapped_column(db_enum(Delivery, "delivery"), default=Delivery.IN_PERSON, index=True)
-    starts_on: Mapped[dt.date] = mapped_column(Date)
+    starts_on: Mapped[dt.date] = mapped_column(Date, index=True)
     ends_on: Mapped[dt.date] = mapped_column(Date)
     notes_fr: Mapped[str | None] = mapped_column(String(500))
     notes_en: Mapped[str | None] = mapped_column(String(500))

@@ -28,7 +28,7 @@ class CaseNote(Model):
     body: Mapped[str] = mapped_column(Text)
     follow_up_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
     follow_up_done: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     learner: Mapped[Learner] = relationship()
     author: Mapped[User | None] = relationship(User)

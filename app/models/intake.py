@@ -53,7 +53,7 @@ class Application(Model):
     region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
     status: Mapped[ApplicationStatus] = mapped_column(
         db_enum(ApplicationStatus, "application_status"), default=ApplicationStatus.DRAFT)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     complete_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -153,7 +153,7 @@ class PlacementResult(Model):
     application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"), index=True)
     skill: Mapped[Skill | None] = mapped_column(db_enum(Skill, "placement_skill"))
     level: Mapped[int]
-    assessed_on: Mapped[dt.date] = mapped_column(Date)
+    assessed_on: Mapped[dt.date] = mapped_column(Date, index=True)
     assessor_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), index=True)
 
     learner: Mapped[Learner] = relationship()
