@@ -207,3 +207,19 @@ def test_job_progress_is_written_at_once_and_only_inside_a_job(app):
         db.session.delete(job)
         db.session.commit()
         db.session.remove()
+
+
+def test_the_report_runs_screen_reads_words_not_keys(demo_app, analyst, tmp_path, monkeypatch):
+    """The Admin's report-run list and page name the report and its job ("Exportation des indicateurs"),
+    never their keys (``indicators``, ``export_indicators``)."""
+    monkeypatch.setitem(demo_app.config, "EXPORT_DIR", str(tmp_path))
+    assert analyst.post("/reports/exports?region=", data={"format": "csv"}).status_code == 302
+    with demo_app.app_context():
+        run_id = db.session.scalar(select(ReportRun.id).order_by(ReportRun.id.desc()))
+        db.session.remove()
+    admin = demo_app.test_client()
+    Auth(admin).login("admin")
+    for url in ("/reportrunview/list/", f"/reportrunview/show/{run_id}"):
+        html = admin.get(url).get_data(as_text=True)
+        assert "Exportation des indicateurs" in html, url
+        assert "export_indicators" not in html and ">indicators<" not in html, url

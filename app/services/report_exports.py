@@ -41,6 +41,7 @@ from .reports import BAND_LABELS, LEVEL_BAND_LABELS, IndicatorSet, ReportFilters
 
 SUPPRESSION_THRESHOLD = 5
 REPORT_NAME = "indicators"
+REPORT_LABELS = {REPORT_NAME: _l("Indicator export")}
 FORMATS = ("xlsx", "csv")
 LOCALES = ("fr", "en")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -414,3 +415,8 @@ __all__ = [
     "csv_chunks", "csv_text", "file_name", "start_export", "run_export", "run_for", "export_path",
     "XLSX_MIME", "CSV_MIME", "FORMATS",
 ]
+
+
+def report_label(report: str) -> str:
+    """A report's name as people read it ("Indicator export", not its key)."""
+    return str(REPORT_LABELS.get(report, report))

@@ -14,7 +14,9 @@ from markupsafe import Markup
 from ...i18n import format_clock
 from ...models.catalogue import WEEKDAY_LABELS
 from ...models.reference import LabelledEnum
+from ...models.compliance import Job
 from ...services.access import role_label
+from ...services.job_monitor import task_label
 
 YES, NO = _l("Yes"), _l("No")
 
@@ -37,6 +39,8 @@ def display_value(value):
         return format_clock(value)
     if isinstance(value, Role):
         return role_label(value.name)
+    if isinstance(value, Job):  # a related job reads by what it does, not by its task key
+        return f"{task_label(value.task)} #{value.id}"
     if isinstance(value, list):
         return ", ".join(str(display_value(element)) for element in value)
     if isinstance(value, dict):

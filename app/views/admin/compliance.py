@@ -20,6 +20,7 @@ from ...services.access import ADD_EDIT
 from ...services.access_log import log_message_read
 from ...services.incidents import discovery_refusal, occurrence_refusal, people_refusal, prepare_incident
 from ...services.job_monitor import task_label
+from ...services.report_exports import report_label
 from ...services.service_clock import montreal_today
 from ...services.access import role_label
 from ...services.access_log import what_label
@@ -363,6 +364,7 @@ class ReportRunView(ReadOnlyModelView):
         "finished_at": _l("Finished"),
     }
     list_columns = ["id", "report", "requested_by", "status", "rows", "created_at", "finished_at"]
+    formatters_columns = {"report": report_label}
     search_columns = ["report", "status"]
     show_columns = ["id", "report", "parameters", "requested_by", "job", "status", "output_path", "rows",
                     "created_at", "finished_at"]
