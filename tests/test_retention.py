@@ -277,3 +277,24 @@ def test_the_retention_job_and_command_report_what_is_due(app, tmp_path):
     with app.app_context():
         assert learner_values(learner_id) == untouched
         db.session.remove()
+
+
+def test_an_anonymised_file_reads_in_the_pages_language(app, tmp_path):
+    """The stored placeholder names nobody: staff read "Anonymisé" / "Dossier anonymisé" on a French
+    page, never the English word kept in the database."""
+    from tests.conftest import Auth
+    from tests.factories import make_account
+
+    store = DocumentStore(tmp_path)
+    learner_id = closed_file(app, store)
+    with app.app_context():
+        run([learner_id], store)
+        admin = make_account(app, role="Admin")
+        db.session.commit()
+        db.session.remove()
+    client = app.test_client()
+    Auth(client).login(admin["username"])
+    html = client.get(f"/learnerview/show/{learner_id}").get_data(as_text=True)
+    assert "Anonymisé" in html and "Anonymised" not in html
+    with app.test_request_context("/?_l_=fr"):
+        assert str(db.session.get(Learner, learner_id)) == f"ANON-{learner_id} — Dossier anonymisé"

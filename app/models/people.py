@@ -5,6 +5,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from flask_appbuilder import Model
+from flask_babel import gettext
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -86,6 +87,8 @@ class Learner(Model):
 
     @property
     def full_name(self) -> str:
+        if self.anonymised_at is not None:  # the stored placeholder names nobody, in no language
+            return gettext("Anonymised file")
         return f"{self.first_name} {self.last_name}"
 
     def __str__(self) -> str:

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from flask import abort, request
 from flask_appbuilder import AppBuilder
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext, lazy_gettext as _l
 from flask_login import current_user
 
 from ...extensions import db
 from ...models import Availability, Learner, Plan, PlanItem
 from ...services.access_log import LEARNER_FILE, LEARNER_FILE_EDIT, log_access
+from ...services.retention import ANONYMISED_NAME
 from .base import GuichetModelView
 from .columns import weekday_label
 from .fields import weekday_field
@@ -57,6 +58,11 @@ class PlanView(GuichetModelView):
     base_order = ("created_at", "desc")
 
 
+def anonymised_in_words(name: str | None) -> str | None:
+    """An anonymised file's stored placeholder, in the page's language."""
+    return gettext("Anonymised") if name == ANONYMISED_NAME else name
+
+
 class LearnerView(GuichetModelView):
     datamodel = GuichetInterface(Learner)
     list_title = _l("Learners")
@@ -79,6 +85,7 @@ class LearnerView(GuichetModelView):
         "anonymised_at": _l("Anonymised"),
     }
     list_columns = ["file_number", "last_name", "first_name", "email", "category", "region", "current_level"]
+    formatters_columns = {"first_name": anonymised_in_words, "last_name": anonymised_in_words}
     search_columns = ["file_number", "last_name", "first_name", "email", "category", "status", "region",
                       "current_level", "living_abroad", "preferred_language", "birth_date"]
     show_fieldsets = [
