@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from app import create_app
 from app.extensions import db
@@ -110,6 +111,23 @@ def delivered_email(app, message_id: int):
     with app.app_context():
         files = sorted(mail_folder().glob(f"{message_id:08d}-*.eml"))
     return message_from_bytes(files[-1].read_bytes(), policy=default) if files else None
+
+
+@contextmanager
+def count_queries(app):
+    """The SQL statements the application sends while the block runs (query-count tests)."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def fresh_pg_database():

@@ -7,14 +7,13 @@ import uuid
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
 from app.extensions import db
 from app.models import (
     CourseFormat, Delivery, Enterprise, Field, Region, Section, SectionStatus, Site, Teacher,
 )
 from app.services.catalogue import CatalogueFilters, TimeOfDay, search_sections, section_detail
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import DEMO_PASSWORD, count_queries
 from tests.factories import make_course, make_learner, make_partner, make_section, make_term, reference_row, tag
 from tests.test_layout import audit
 from tests.conftest import login as conftest_login
@@ -303,25 +302,9 @@ def test_pagination_keeps_the_filters(app, client):
     assert 'rel="next"' not in second and 'rel="prev"' in second
 
 
-@contextmanager
-def counting_statements(app):
-    statements: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def statements_for(app, client, url: str) -> int:
     client.get(url)  # warm-up: the session settles the language once
-    with counting_statements(app) as statements:
+    with count_queries(app) as statements:
         response = client.get(url)
     assert response.status_code == 200
     return len(statements)

@@ -6,35 +6,17 @@ attendance, allowances…) hold more than 100 rows each.
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from tests.conftest import Auth
+from tests.conftest import Auth, count_queries
 from tests.test_backoffice import backoffice_views, view_url
 
 BIG = ["SectionView", "MeetingView", "EnrolmentView", "AttendanceView", "LearnerView", "ApplicationView",
        "ApplicationEventView", "PlacementResultView", "AllowanceView", "PaymentView", "CaseNoteView", "MessageView",
        "AccountView"]
-
-
-@contextmanager
-def count_queries(app):
-    """Count the SQL statements the application sends while the block runs."""
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture(scope="module")

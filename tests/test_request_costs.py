@@ -8,14 +8,13 @@ Nothing here measures time.
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Enrolment, EnrolmentStatus, Job, Message
-from tests.conftest import REDIS_URL, build_app, login, minted_token, redis_available, require
+from tests.conftest import REDIS_URL, build_app, count_queries, login, minted_token, redis_available, require
 from tests.factories import World, make_section, make_term, tag
 
 # Statements of one registration that gets a seat: with a JWT, the account with its learner file and
@@ -50,23 +49,6 @@ def app(pg_url):
         db.session.remove()
         db.engine.dispose()
     Redis.from_url(REDIS_URL).flushdb()
-
-
-@contextmanager
-def count_queries(app):
-    """The SQL statements the application sends while the block runs."""
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def shown(statements: list[str]) -> str:

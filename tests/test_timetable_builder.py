@@ -6,11 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from contextlib import contextmanager
 
 import pytest
 from flask_babel import force_locale, gettext, ngettext
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Availability, AvailabilityKind, Enrolment, EnrolmentStatus, Learner, Plan, Section
@@ -20,7 +19,7 @@ from app.services.enrolment import register
 from app.services.plans import TimetableRefused
 from app.services.timetable import Impossibility, Preference
 from app.views.learner.catalogue import clock
-from tests.conftest import DEMO_PASSWORD, build_app
+from tests.conftest import DEMO_PASSWORD, build_app, count_queries
 from tests.factories import World, make_course, make_section, make_term, make_specialised_course
 from tests.conftest import login as conftest_login
 
@@ -484,25 +483,10 @@ def test_a_generated_timetable_with_a_full_section_offers_the_next_one(app):
 
 # --- statements per page ------------------------------------------------------------------------
 
-@contextmanager
-def counting_statements(app):
-    statements: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
 
 def statements_for(app, client, url: str, query: dict | None = None) -> int:
     client.get(url, query_string=query)  # warm-up: the session settles the language once
-    with counting_statements(app) as statements:
+    with count_queries(app) as statements:
         response = client.get(url, query_string=query)
     assert response.status_code == 200
     return len(statements)
