@@ -12,7 +12,8 @@ from app.models import CourseFormat, Field, Learner, Section
 from app.services import enrolment as service
 from app.services.enrolment import RegistrationRefused
 from tests.factories import make_course, make_learner, make_section, make_term, reference_row, tag
-from tests.test_catalogue import committed, counting_statements, learner_login, page
+from tests.conftest import count_queries
+from tests.test_catalogue import committed, learner_login, page
 
 FULL_TIME = ((1, "08:30", "11:30"), (3, "08:30", "11:30"), (5, "08:30", "11:30"))
 EVENING = ((2, "18:00", "21:00"),)
@@ -113,13 +114,13 @@ def test_the_verdicts_cost_the_same_statements_for_few_or_many_commitments(app, 
     marker, ids = _offer(app)
     learner_id = learner_login(app, client, level=5)
     client.get(f"/catalogue/?q={marker}")
-    with counting_statements(app) as statements:
+    with count_queries(app) as statements:
         client.get(f"/catalogue/?q={marker}")
     before = len(statements)
     with committed(app):
         learner = db.session.get(Learner, learner_id)
         service.register(db.session, learner, db.session.get(Section, ids["full"]), notify=False)
         service.register(db.session, learner, make_section(make_term(), meetings=SATURDAY), notify=False)
-    with counting_statements(app) as statements:
+    with count_queries(app) as statements:
         client.get(f"/catalogue/?q={marker}")
     assert len(statements) <= before + 1  # the meetings of the seats held, loaded once for the page
